@@ -1,0 +1,56 @@
+"""The per-frame record that flows from the trackers to the encoders."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .arkit import N_SHAPES
+
+
+@dataclass(slots=True)
+class FaceState:
+    """The face in subject space (see retarget/conventions.py), after calibration and filtering.
+
+    `presence` is 1 while tracked and eases to 0 during a loss, so consumers can fade.
+    """
+
+    found: bool
+    presence: float
+    blendshapes: np.ndarray  # (52,) float32, ARKit order, 0..1
+    head_rotation: np.ndarray  # (4,) xyzw
+    head_position: np.ndarray  # (3,) metres, relative to the neutral position
+    left_eye: np.ndarray  # (4,) xyzw, local to the head
+    right_eye: np.ndarray  # (4,)
+    eye_angles_deg: np.ndarray  # (4,) left pitch, left yaw, right pitch, right yaw (Unity signs)
+    landmarks: np.ndarray | None = None  # (478, 3) normalized image coords, raw tracker output
+
+    @staticmethod
+    def neutral() -> "FaceState":
+        ident = np.array([0.0, 0.0, 0.0, 1.0])
+        return FaceState(False, 0.0, np.zeros(N_SHAPES, np.float32), ident.copy(), np.zeros(3),
+                         ident.copy(), ident.copy(), np.zeros(4))
+
+
+@dataclass(slots=True)
+class AvatarFrame:
+    """Everything the transports need for one captured image, in the avatar's (output) space.
+
+    `blend_names`/`blend_values` are the mapped shapes the avatar has (after presets/renames);
+    `bone_names` are Unity HumanBodyBones names with local rotations (N, 4) and positions (N, 3).
+    """
+
+    seq: int
+    capture_time: float  # wall-clock seconds (time.time()) when the image was captured
+    source_time: float  # seconds into the source (video position), for replay/export
+    face: FaceState
+    blend_names: tuple[str, ...]
+    blend_values: np.ndarray
+    bone_names: tuple[str, ...] = ()
+    bone_rotations: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    bone_positions: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    root_position: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    root_rotation: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))
+    events: list[dict] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    image_size: tuple[int, int] = (0, 0)  # width, height

@@ -1,0 +1,55 @@
+"""Face -> VRChat OSC messages (avatar parameters and native eye tracking), as pure functions.
+
+VRChat is first person, so it gets subject-space data and is never mirrored. Parameters are
+sent only when they change by more than `epsilon` (VRChat rate-limits OSC input and syncs
+parameters over the network), with everything resent every `refresh_s` seconds so that an
+avatar switched in VRChat picks the values up.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from . import osc
+
+_F1 = struct.Struct(">f")
+_F4 = struct.Struct(">4f")
+
+
+def encode_parameters(names: tuple[str, ...], values: np.ndarray, indices: np.ndarray) -> list[bytes]:
+    """One /avatar/parameters/<name> float message for each index in `indices`."""
+    out = []
+    for i in indices.tolist():
+        out.append(osc.prefix("/avatar/parameters/" + names[i], "f") + _F1.pack(float(values[i])))
+    return out
+
+
+def encode_eye_tracking(eye_angles_deg: np.ndarray, eyes_closed: float) -> list[bytes]:
+    """VRChat's native OSC eye tracking: /tracking/eye/LeftRightPitchYaw and EyesClosedAmount.
+
+    Angles are degrees in Unity's signs: positive pitch looks down, positive yaw looks right.
+    """
+    return [
+        osc.prefix("/tracking/eye/LeftRightPitchYaw", "ffff") + _F4.pack(*np.asarray(eye_angles_deg, float)),
+        osc.prefix("/tracking/eye/EyesClosedAmount", "f") + _F1.pack(float(eyes_closed)),
+    ]
+
+
+class ChangeFilter:
+    """Remembers what was last sent; picks the parameters worth sending this frame."""
+
+    def __init__(self, epsilon: float = 0.005, refresh_s: float = 2.0):
+        self.epsilon = epsilon
+        self.refresh_s = refresh_s
+        self._last: np.ndarray | None = None
+        self._last_full = -np.inf
+
+    def select(self, values: np.ndarray, now: float) -> np.ndarray:
+        if self._last is None or self._last.shape != values.shape or now - self._last_full >= self.refresh_s:
+            self._last = values.copy()
+            self._last_full = now
+            return np.arange(values.shape[0])
+        changed = np.flatnonzero(np.abs(values - self._last) > self.epsilon)
+        self._last[changed] = values[changed]
+        return changed

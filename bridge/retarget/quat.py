@@ -1,0 +1,100 @@
+"""Vectorised quaternion helpers; quaternions are (..., 4) arrays in (x, y, z, w) order."""
+from __future__ import annotations
+
+import numpy as np
+
+IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
+
+
+def from_matrix(m: np.ndarray) -> np.ndarray:
+    """Rotation matrix (3x3, proper, possibly with scale) to a unit quaternion."""
+    m = np.asarray(m, dtype=np.float64)[:3, :3]
+    m = m / np.cbrt(max(np.linalg.det(m), 1e-12))
+    t = m[0, 0] + m[1, 1] + m[2, 2]
+    if t > 0:
+        s = np.sqrt(t + 1.0) * 2
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s]
+    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
+        s = np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2]) * 2
+        q = [0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif m[1, 1] > m[2, 2]:
+        s = np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2]) * 2
+        q = [(m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1]) * 2
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s, (m[1, 0] - m[0, 1]) / s]
+    q = np.array(q)
+    return q / np.linalg.norm(q)
+
+
+def to_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = np.asarray(q, dtype=np.float64)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product a*b (apply b, then a)."""
+    ax, ay, az, aw = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
+    bx, by, bz, bw = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
+    return np.stack([
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    ], axis=-1)
+
+
+def conjugate(q: np.ndarray) -> np.ndarray:
+    out = np.array(q, dtype=np.float64, copy=True)
+    out[..., :3] = -out[..., :3]
+    return out
+
+
+def axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Quaternion(s) for rotation by `angle` radians about unit `axis` (broadcasts)."""
+    half = np.asarray(angle, dtype=np.float64)[..., None] / 2
+    return np.concatenate([np.asarray(axis) * np.sin(half), np.cos(half)], axis=-1)
+
+
+def from_euler_unity(pitch_x: np.ndarray, yaw_y: np.ndarray, roll_z: np.ndarray | float = 0.0) -> np.ndarray:
+    """Unity's Quaternion.Euler(x, y, z) in radians: rotates Z, then X, then Y."""
+    qx = axis_angle(np.array([1.0, 0, 0]), np.asarray(pitch_x))
+    qy = axis_angle(np.array([0, 1.0, 0]), np.asarray(yaw_y))
+    qz = axis_angle(np.array([0, 0, 1.0]), np.broadcast_to(roll_z, np.shape(pitch_x)))
+    return multiply(qy, multiply(qx, qz))
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Shortest-path spherical interpolation, vectorised over leading axes."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    dot = np.sum(a * b, axis=-1)
+    b = np.where((dot < 0)[..., None], -b, b)
+    dot = np.abs(dot)
+    theta = np.arccos(np.clip(dot, -1.0, 1.0))
+    sin_t = np.sin(theta)
+    small = sin_t < 1e-6
+    safe = np.where(small, 1.0, sin_t)
+    wa = np.where(small, 1 - t, np.sin((1 - t) * theta) / safe)
+    wb = np.where(small, t, np.sin(t * theta) / safe)
+    out = wa[..., None] * a + wb[..., None] * b
+    return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    dot = np.abs(np.sum(np.asarray(a) * np.asarray(b), axis=-1))
+    return 2 * np.arccos(np.clip(dot, -1.0, 1.0))
+
+
+def to_euler_deg(q: np.ndarray) -> tuple[float, float, float]:
+    """(pitch about X, yaw about Y, roll about Z) in degrees, inverse of from_euler_unity."""
+    m = to_matrix(q)
+    pitch = np.degrees(np.arcsin(np.clip(-m[1, 2], -1, 1)))
+    yaw = np.degrees(np.arctan2(m[0, 2], m[2, 2]))
+    roll = np.degrees(np.arctan2(m[1, 0], m[1, 1]))
+    return float(pitch), float(yaw), float(roll)
