@@ -1,0 +1,202 @@
+"""TOML config -> typed, validated settings; errors name the key and what is allowed.
+
+Every section is a frozen dataclass; its fields are the allowed keys, their types and ranges
+(field metadata) are the validation rules, and their defaults are the ecosystem defaults.
+Command-line flags are applied as overrides on the raw tables, so they are validated the same way.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .mapping import PRESETS, MappingSpec, parse_spec
+
+
+def _range(lo: float | None = None, hi: float | None = None, choices: tuple | None = None, doc: str = "") -> dict:
+    return {"lo": lo, "hi": hi, "choices": choices, "doc": doc}
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    input: str = field(default="0", metadata=_range(doc="camera index, video file, image file or image folder"))
+    loop: bool = False
+    fast: bool = field(default=False, metadata=_range(doc="as fast as possible instead of the source's frame rate"))
+    mirror: bool = field(default=True, metadata=_range(doc="avatar mirrors you (VTuber view); VRChat is never mirrored"))
+    width: int = field(default=640, metadata=_range(160, 3840))
+    height: int = field(default=480, metadata=_range(120, 2160))
+    fps: float = field(default=30.0, metadata=_range(1, 240, doc="camera request; image folders play at this rate"))
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    enabled: bool = True
+    min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    neck_share: float = field(default=0.3, metadata=_range(0, 1, doc="part of the head rotation given to the neck"))
+    eye_max_yaw_deg: float = field(default=25.0, metadata=_range(0, 60))
+    eye_max_pitch_deg: float = field(default=20.0, metadata=_range(0, 60))
+    move_root: bool = field(default=True, metadata=_range(doc="head translation moves the avatar root"))
+    translation_gain: float = field(default=1.0, metadata=_range(0, 10))
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    enabled: bool = True
+    blend_min_cutoff: float = field(default=1.5, metadata=_range(0.01, 100))
+    blend_beta: float = field(default=3.0, metadata=_range(0, 1000))
+    rotation_min_cutoff: float = field(default=1.0, metadata=_range(0.01, 100))
+    rotation_beta: float = field(default=1.0, metadata=_range(0, 1000))
+    position_min_cutoff: float = field(default=1.0, metadata=_range(0.01, 100))
+    position_beta: float = field(default=2.0, metadata=_range(0, 1000))
+
+
+@dataclass(frozen=True)
+class TrackingLossSettings:
+    hold_s: float = field(default=0.5, metadata=_range(0, 10, doc="keep the last pose this long"))
+    ease_s: float = field(default=0.8, metadata=_range(0.01, 10, doc="then ease to neutral over this long"))
+    return_s: float = field(default=0.25, metadata=_range(0.01, 10, doc="blend back in when the face returns"))
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    profile: str = field(default="", metadata=_range(doc="calibration profile path; empty = the user config dir"))
+    neutral_seconds: float = field(default=2.0, metadata=_range(0.2, 30))
+
+
+@dataclass(frozen=True)
+class VmcSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = field(default=39539, metadata=_range(1, 65535))
+
+
+@dataclass(frozen=True)
+class VrchatSettings:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = field(default=9000, metadata=_range(1, 65535))
+    names: str = field(default="unified", metadata=_range(choices=("unified", "mapping")))
+    eye_tracking: bool = field(default=True, metadata=_range(doc="send /tracking/eye/* (VRChat native eye tracking)"))
+
+
+@dataclass(frozen=True)
+class WebSocketSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = field(default=8765, metadata=_range(1, 65535))
+    allow_remote: bool = field(default=False, metadata=_range(doc="required to bind a non-loopback host"))
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    preset: str = field(default="arkit", metadata=_range(choices=PRESETS))
+    drop: tuple[str, ...] = ()
+    spec: MappingSpec = field(default_factory=MappingSpec)
+
+
+@dataclass(frozen=True)
+class Config:
+    source: SourceSettings = field(default_factory=SourceSettings)
+    face: FaceSettings = field(default_factory=FaceSettings)
+    filter: FilterSettings = field(default_factory=FilterSettings)
+    tracking_loss: TrackingLossSettings = field(default_factory=TrackingLossSettings)
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    mapping: MappingSettings = field(default_factory=MappingSettings)
+    vmc: VmcSettings = field(default_factory=VmcSettings)
+    vrchat: VrchatSettings = field(default_factory=VrchatSettings)
+    websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
+
+
+SECTIONS: dict[str, type] = {
+    "source": SourceSettings, "face": FaceSettings, "filter": FilterSettings,
+    "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
+    "vmc": VmcSettings, "vrchat": VrchatSettings, "websocket": WebSocketSettings,
+}
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _coerce(where: str, f: dataclasses.Field, value: Any) -> Any:
+    typ = {"bool": bool, "int": int, "float": float, "str": str}[f.type]  # annotations are strings here
+    ok = (isinstance(value, bool) if typ is bool else
+          isinstance(value, int) and not isinstance(value, bool) if typ is int else
+          isinstance(value, (int, float)) and not isinstance(value, bool) if typ is float else
+          isinstance(value, str))
+    if not ok:
+        raise ConfigError(f"{where} = {value!r}: expected {_TYPE_NAMES[typ]}")
+    if typ is float:
+        value = float(value)
+    meta = f.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{where} = {value!r}: allowed values are {', '.join(map(str, meta['choices']))}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{where} = {value!r}: must be between {lo} and {hi}")
+    return value
+
+
+def _section(name: str, cls: type, table: Any, origin: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: [{name}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "spec"}
+    kwargs = {}
+    for key, value in table.items():
+        if name == "mapping" and key in ("outputs", "shapes"):
+            continue
+        if key not in fields:
+            raise ConfigError(f"{origin}: unknown key [{name}] {key}; allowed: {', '.join(fields)}")
+        where = f"{origin}: [{name}] {key}"
+        if key == "drop":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: expected a list of output names")
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = _coerce(where, fields[key], value)
+    if name == "mapping":
+        kwargs["spec"] = parse_spec(f"{origin}: [mapping]", table)
+    return cls(**kwargs)
+
+
+def from_tables(tables: dict, origin: str = "config") -> Config:
+    unknown = set(tables) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"{origin}: unknown section [{sorted(unknown)[0]}]; allowed: {', '.join(SECTIONS)}")
+    cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
+    if cfg.websocket.enabled and not _is_loopback(cfg.websocket.host) and not cfg.websocket.allow_remote:
+        raise ConfigError(f"{origin}: [websocket] host = {cfg.websocket.host!r} exposes the control socket to the "
+                          "network; set [websocket] allow_remote = true (or --ws-allow-remote) if you mean it")
+    return cfg
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def read_tables(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist: check the path, or run without --config "
+                          "(`avatar-bridge init-config FILE` writes a commented one)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} cannot be read ({e.__class__.__name__}): check its permissions "
+                          "and that it is UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML ({e})") from None
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load(path: Path | None, overrides: dict | None = None) -> Config:
+    tables = read_tables(path) if path else {}
+    return from_tables(deep_merge(tables, overrides or {}), str(path) if path else "flags")

@@ -1,0 +1,63 @@
+"""What `avatar-bridge demo` prints: the destinations, one decoded frame, then a line a second."""
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+import numpy as np
+from pythonosc.osc_bundle import OscBundle
+
+from .protocols import vmc
+from .retarget import quat
+
+
+class Monitor:
+    def __init__(self, out: TextIO, cfg, interval_s: float = 1.0):
+        self.out = out
+        self.cfg = cfg
+        self.interval_s = interval_s
+        self._last = 0.0
+        self._dumped = False
+
+    def header(self, source: str, outputs: list[str]) -> None:
+        self._print(f"avatar-bridge demo: {source}")
+        for o in outputs:
+            self._print(f"  sending {o}")
+        self._print("  (Ctrl+C to stop; point VSeeFace/VNyan/EVMC4U at the VMC port to see an avatar move)")
+
+    def on_frame(self, frame) -> None:
+        if not self._dumped and frame.face.found and frame.face.presence >= 1.0:
+            self._dumped = True
+            self._dump(frame)
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return
+        self._last = now
+        pitch, yaw, roll = quat.to_euler_deg(frame.face.head_rotation)
+        top = np.argsort(frame.blend_values)[::-1][:4]
+        shapes = " ".join(f"{frame.blend_names[i]} {frame.blend_values[i]:.2f}" for i in top)
+        face = "face " if frame.face.found else "NO FACE"
+        self._print(f"t={frame.source_time:6.2f}s {face} head yaw {yaw:+5.1f} pitch {pitch:+5.1f} "
+                    f"roll {roll:+5.1f} | {shapes} | track {frame.timings_ms.get('track', 0):.1f} ms")
+
+    def _dump(self, frame) -> None:
+        packets = vmc.encode_vmc(frame, 0.0)
+        self._print(f"one VMC frame = {len(packets)} UDP datagrams ({sum(map(len, packets))} bytes), decoded:")
+        shown = 0
+        for p in packets:
+            for m in OscBundle(p):
+                if shown < 8 or m.address == "/VMC/Ext/Blend/Apply":
+                    args = " ".join(f"{a:.3f}" if isinstance(a, float) else str(a) for a in m.params)
+                    self._print(f"    {m.address} {args}")
+                elif shown == 8:
+                    self._print(f"    ... ({len(frame.blend_names)} /VMC/Ext/Blend/Val in all)")
+                shown += 1
+
+    def footer(self, stats) -> None:
+        med = stats.medians()
+        stages = " ".join(f"{k} {v:.2f}" for k, v in med.items())
+        self._print(f"done: {stats.frames} frames, face in {stats.faces}; median ms per frame: {stages}")
+
+    def _print(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()

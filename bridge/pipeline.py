@@ -1,0 +1,328 @@
+"""Wires source -> tracker -> solver -> retargeter -> encoders -> senders, and times each stage.
+
+One pipeline thread runs the per-frame work; the source's reader, the WebSocket loop and the
+config watcher have their own threads and talk to it through single slots and a command queue,
+so nothing on the frame path waits on the network or the disk.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .arkit import INDEX
+from .calibration import CalibrationRun, default_profile_path, load_profile, save_profile
+from .config import Config, load
+from .errors import BridgeError
+from .frame import AvatarFrame, FaceState
+from .mapping import Mapper, load_preset, merge
+from .protocols import jsonframe, vmc, vrchat
+from .protocols.jsonframe import Control
+from .retarget.avatar import FACE_BONES, AvatarRetargeter
+from .retarget.face import FaceSolver, head_from_matrix
+from .sources import Source
+from .tracking.face import FaceTracker, FaceTrackerSettings
+from .transports.udp import UdpSender
+from .transports.websocket import WebSocketServer
+
+log = logging.getLogger("avatar_bridge.pipeline")
+BLINKS = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    faces: int = 0
+    started: float = field(default_factory=time.monotonic)
+    recent: deque = field(default_factory=lambda: deque(maxlen=60))  # (monotonic end time, latency ms)
+    stage_ms: dict[str, deque] = field(default_factory=dict)
+
+    def add(self, frame: AvatarFrame) -> None:
+        self.frames += 1
+        self.faces += frame.face.found
+        self.recent.append((time.monotonic(), (time.time() - frame.capture_time) * 1000))
+        for k, v in frame.timings_ms.items():
+            self.stage_ms.setdefault(k, deque(maxlen=300)).append(v)
+
+    @property
+    def fps(self) -> float:
+        if len(self.recent) < 2:
+            return 0.0
+        span = self.recent[-1][0] - self.recent[0][0]
+        return (len(self.recent) - 1) / span if span > 0 else 0.0
+
+    @property
+    def latency_ms(self) -> float:
+        return float(np.median([lat for _, lat in self.recent])) if self.recent else 0.0
+
+    def medians(self) -> dict[str, float]:
+        return {k: float(np.median(v)) for k, v in self.stage_ms.items()}
+
+
+class ConfigWatcher:
+    """Polls the config file; a valid new version is handed over, an invalid one is reported once."""
+
+    def __init__(self, path: Path, overrides: dict, on_config: Callable[[Config], None], interval_s: float = 0.5):
+        self.path = path
+        self.overrides = overrides
+        self.on_config = on_config
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._mtime = self._stat()
+        self._last_error = ""
+        self._thread = threading.Thread(target=self._run, name="config-watcher", daemon=True)
+
+    def _stat(self) -> float | None:
+        try:
+            st = self.path.stat()
+            return st.st_mtime_ns + st.st_size
+        except OSError:
+            return None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def check(self) -> None:
+        m = self._stat()
+        if m == self._mtime:
+            return
+        self._mtime = m
+        try:
+            cfg = load(self.path, self.overrides)
+        except BridgeError as e:
+            if str(e) != self._last_error:
+                self._last_error = str(e)
+                log.warning("%s; keeping the last good config", e)
+            return
+        self._last_error = ""
+        log.info("reloaded %s", self.path)
+        self.on_config(cfg)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.check()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def build_mapper(cfg: Config) -> Mapper:
+    m = cfg.mapping
+    return Mapper(merge(load_preset(m.preset), m.spec, m.drop))
+
+
+class Pipeline:
+    def __init__(self, cfg: Config, source: Source, config_path: Path | None = None, overrides: dict | None = None,
+                 max_frames: int | None = None, tracker: FaceTracker | None = None):
+        self.cfg = cfg
+        self.source = source
+        self.config_path = config_path
+        self.overrides = overrides or {}
+        self.max_frames = max_frames
+        self.stats = Stats()
+        self.listeners: list[Callable[[AvatarFrame], None]] = []
+        self.paused = False
+        self._stop = threading.Event()
+        self._pending_config: Config | None = None
+        self._commands: queue.SimpleQueue[tuple[Control, Future]] = queue.SimpleQueue()
+        self._calibration: CalibrationRun | None = None
+        self._calibration_future: Future | None = None
+        self._t0 = time.monotonic()
+        self._seq = 0
+        self.profile_path = Path(cfg.calibration.profile).expanduser() if cfg.calibration.profile else default_profile_path()
+        profile = load_profile(self.profile_path)
+        if profile is not None:
+            log.info("calibration profile %s loaded", self.profile_path)
+        self.tracker = tracker or FaceTracker(FaceTrackerSettings(
+            cfg.face.min_detection_confidence, cfg.face.min_detection_confidence, cfg.face.min_tracking_confidence))
+        self._own_tracker = tracker is None
+        self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile)
+        self._vrchat_filter = vrchat.ChangeFilter()
+        self.vmc: UdpSender | None = None
+        self.vrchat: UdpSender | None = None
+        self.ws: WebSocketServer | None = None
+        self._configure(cfg)
+        self.watcher = ConfigWatcher(config_path, self.overrides, self._offer_config) if config_path else None
+
+    # --- configuration ------------------------------------------------------------------
+    def _configure(self, cfg: Config) -> None:
+        mapper = build_mapper(cfg)
+        self.retargeter = AvatarRetargeter(mapper, cfg.source.mirror, cfg.face.neck_share,
+                                           cfg.face.move_root, cfg.face.translation_gain)
+        self.vrchat_mapper = Mapper(load_preset("vrchat_unified")) if cfg.vrchat.names == "unified" else mapper
+        if (cfg.face, cfg.filter, cfg.tracking_loss) != (self.cfg.face, self.cfg.filter, self.cfg.tracking_loss):
+            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile)
+        self.vmc = self._udp(self.vmc, cfg.vmc.enabled, cfg.vmc.host, cfg.vmc.port, "VMC")
+        self.vrchat = self._udp(self.vrchat, cfg.vrchat.enabled, cfg.vrchat.host, cfg.vrchat.port, "VRChat OSC")
+        self.hello = jsonframe.hello(mapper.names, FACE_BONES, cfg.source.mirror)
+        if self.ws is not None:
+            if (cfg.websocket.host, cfg.websocket.port) != (self.cfg.websocket.host, self.cfg.websocket.port):
+                log.warning("the WebSocket address changes only on restart")
+            self.ws.publish_hello(self.hello)
+        self.cfg = cfg
+
+    def _udp(self, current: UdpSender | None, enabled: bool, host: str, port: int, name: str) -> UdpSender | None:
+        if current is not None and enabled and current.address[:2] == (host, port):
+            return current
+        if current is not None:
+            current.close()
+        return UdpSender(host, port, name) if enabled else None
+
+    def _offer_config(self, cfg: Config) -> None:
+        self._pending_config = cfg  # picked up by the pipeline thread at the next frame
+
+    # --- control ------------------------------------------------------------------------
+    def submit(self, control: Control, fut: Future) -> None:
+        """Thread-safe: queue a control command; `fut` receives (ok, message)."""
+        self._commands.put((control, fut))
+
+    def _run_command(self, control: Control, fut: Future) -> None:
+        c = control.command
+        if c == "ping":
+            fut.set_result((True, "pong"))
+        elif c == "pause":
+            self.paused = True
+            fut.set_result((True, "paused: tracking and sending stopped"))
+        elif c == "resume":
+            self.paused = False
+            fut.set_result((True, "resumed"))
+        elif c == "reload_config":
+            if self.watcher is None:
+                fut.set_result((False, "no config file in use (start with --config FILE)"))
+                return
+            try:
+                self._configure(load(self.config_path, self.overrides))
+                fut.set_result((True, f"reloaded {self.config_path}"))
+            except BridgeError as e:
+                fut.set_result((False, f"{e}; keeping the last good config"))
+        elif c == "calibrate":
+            if self._calibration is not None:
+                fut.set_result((False, "a calibration is already running"))
+                return
+            self.start_calibration(self.cfg.calibration.neutral_seconds, 0.0, fut)
+
+    def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,
+                          announce=lambda phase, seconds: log.info("calibrating %s: %.1f s", phase, seconds)) -> None:
+        self._calibration = CalibrationRun(neutral_s, extremes_s, None, announce)
+        self._calibration_future = fut
+
+    def _feed_calibration(self, t: float, obs) -> None:
+        if obs is None:
+            profile = self._calibration.feed(t, None, None, None)
+        else:
+            rot, pos = head_from_matrix(obs.matrix)
+            profile = self._calibration.feed(t, obs.blendshapes, rot, pos)
+        if profile is None:
+            return
+        self._calibration = None
+        self.solver.set_profile(profile)
+        try:
+            save_profile(profile, self.profile_path)
+            ok, msg = True, f"calibrated; profile saved to {self.profile_path}"
+        except OSError as e:
+            ok, msg = False, f"calibrated, but saving {self.profile_path} failed ({e.strerror}); set [calibration] profile"
+        log.info(msg)
+        if self._calibration_future is not None:
+            self._calibration_future.set_result((ok, msg))
+            self._calibration_future = None
+
+    @property
+    def calibrating(self) -> bool:
+        return self._calibration is not None
+
+    # --- running ------------------------------------------------------------------------
+    def start_transports(self) -> None:
+        ws = self.cfg.websocket
+        if ws.enabled and self.ws is None:
+            self.ws = WebSocketServer(ws.host, ws.port, self.hello, self.submit)
+            self.ws.start()
+        if self.watcher is not None:
+            self.watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> Stats:
+        self.start_transports()
+        try:
+            while not self._stop.is_set():
+                if self.max_frames is not None and self.stats.frames >= self.max_frames:
+                    break
+                if not self.step():
+                    break
+        finally:
+            self.close()
+        return self.stats
+
+    def step(self) -> bool:
+        """Process one source frame; False at the end of the source."""
+        if self._pending_config is not None:
+            cfg, self._pending_config = self._pending_config, None
+            self._configure(cfg)
+        while not self._commands.empty():
+            self._run_command(*self._commands.get_nowait())
+        src = self.source.read()
+        if src is None:
+            return False
+        if self.paused:
+            return True
+        t0 = time.perf_counter()
+        obs = self.tracker.process(src.rgb, int(src.source_time * 1000))
+        t1 = time.perf_counter()
+        if self._calibration is not None:
+            self._feed_calibration(src.source_time, obs)
+        state: FaceState = self.solver.solve(obs, src.source_time)
+        face, values, bones, root = self.retargeter.solve(state)
+        t2 = time.perf_counter()
+        frame = AvatarFrame(
+            seq=self._seq, capture_time=src.capture_time, source_time=src.source_time, face=face,
+            blend_names=self.retargeter.mapper.names, blend_values=values, bone_names=FACE_BONES,
+            bone_rotations=bones, bone_positions=np.zeros((len(FACE_BONES), 3)), root_position=root,
+            image_size=(src.rgb.shape[1], src.rgb.shape[0]),
+        )
+        self._seq += 1
+        frame.timings_ms.update(track=(t1 - t0) * 1000, solve=(t2 - t1) * 1000)
+        self._send(frame, state)
+        t3 = time.perf_counter()
+        frame.timings_ms.update(send=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
+        self.stats.add(frame)
+        for listener in self.listeners:
+            listener(frame)
+        return True
+
+    def _send(self, frame: AvatarFrame, subject: FaceState) -> None:
+        if self.vmc is not None:
+            self.vmc.send(vmc.encode_vmc(frame, time.monotonic() - self._t0))
+        if self.vrchat is not None:
+            values = self.vrchat_mapper.apply(subject.blendshapes)
+            idx = self._vrchat_filter.select(values, time.monotonic())
+            msgs = vrchat.encode_parameters(self.vrchat_mapper.names, values, idx)
+            if self.cfg.vrchat.eye_tracking and subject.found:
+                closed = float(subject.blendshapes[BLINKS].mean())
+                msgs += vrchat.encode_eye_tracking(subject.eye_angles_deg, closed)
+            self.vrchat.send(msgs)
+        if self.ws is not None and self.ws.client_count:
+            self.ws.publish_frame(jsonframe.frame_message(frame))
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.source.close()
+        if self.ws is not None:
+            self.ws.stop()
+            self.ws = None
+        for s in (self.vmc, self.vrchat):
+            if s is not None:
+                s.close()
+        if self._own_tracker:
+            self.tracker.close()
+        if self._calibration_future is not None and not self._calibration_future.done():
+            self._calibration_future.set_result((False, "the source ended before calibration finished"))
