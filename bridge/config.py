@@ -59,6 +59,7 @@ class TrackingLossSettings:
     hold_s: float = field(default=0.5, metadata=_range(0, 10, doc="keep the last pose this long"))
     ease_s: float = field(default=0.8, metadata=_range(0.01, 10, doc="then ease to neutral over this long"))
     return_s: float = field(default=0.25, metadata=_range(0.01, 10, doc="blend back in when the face returns"))
+    reacquire_frames: int = field(default=2, metadata=_range(1, 30, doc="detections in a row needed after a loss"))
 
 
 @dataclass(frozen=True)

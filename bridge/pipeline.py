@@ -142,9 +142,10 @@ class Pipeline:
         if profile is not None:
             log.info("calibration profile %s loaded", self.profile_path)
         self.tracker = tracker or FaceTracker(FaceTrackerSettings(
-            cfg.face.min_detection_confidence, cfg.face.min_detection_confidence, cfg.face.min_tracking_confidence))
+            cfg.face.min_detection_confidence, cfg.face.min_detection_confidence, cfg.face.min_tracking_confidence),
+            still_images=source.still)
         self._own_tracker = tracker is None
-        self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile)
+        self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
         self._vrchat_filter = vrchat.ChangeFilter()
         self.vmc: UdpSender | None = None
         self.vrchat: UdpSender | None = None
@@ -159,7 +160,8 @@ class Pipeline:
                                            cfg.face.move_root, cfg.face.translation_gain)
         self.vrchat_mapper = Mapper(load_preset("vrchat_unified")) if cfg.vrchat.names == "unified" else mapper
         if (cfg.face, cfg.filter, cfg.tracking_loss) != (self.cfg.face, self.cfg.filter, self.cfg.tracking_loss):
-            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile)
+            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile,
+                                     self.source.still)
         self.vmc = self._udp(self.vmc, cfg.vmc.enabled, cfg.vmc.host, cfg.vmc.port, "VMC")
         self.vrchat = self._udp(self.vrchat, cfg.vrchat.enabled, cfg.vrchat.host, cfg.vrchat.port, "VRChat OSC")
         self.hello = jsonframe.hello(mapper.names, FACE_BONES, cfg.source.mirror)

@@ -32,6 +32,7 @@ class Frame:
 class Source:
     fps: float = 30.0
     live: bool = False
+    still: bool = False  # unrelated pictures rather than a video: track each on its own
     description: str = ""
 
     def read(self) -> Frame | None:
@@ -147,6 +148,8 @@ class VideoSource(_FileReader):
 
 class ImageSource(_FileReader):
     """One image or a folder of images (sorted by name), played at `fps`."""
+
+    still = True
 
     def __init__(self, paths: list[Path], fps: float, loop: bool = False, fast: bool = False, description: str = ""):
         super().__init__(loop, fast)

@@ -47,7 +47,9 @@ def eye_quats(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class FaceSolver:
     def __init__(self, face: FaceSettings, filt: FilterSettings, loss: TrackingLossSettings,
-                 profile: Profile | None = None):
+                 profile: Profile | None = None, still_images: bool = False):
+        """`still_images`: each frame is an unrelated picture, so no filtering, debouncing or fading."""
+        self.still_images = still_images
         self.face = face
         self.filt = filt
         self.loss = loss
@@ -58,7 +60,8 @@ class FaceSolver:
         self._eye_f = OneEuro(filt.blend_min_cutoff, filt.blend_beta / 30.0)
         self._last: FaceState = FaceState.neutral()
         self._presence = 0.0
-        self._lost_since: float | None = None
+        self._lost_since: float | None = 0.0  # start as lost: the first face must be confirmed too
+        self._streak = 0
         self._last_t: float | None = None
         self._auto_position: np.ndarray | None = None
 
@@ -73,8 +76,14 @@ class FaceSolver:
     def solve(self, obs: FaceObservation | None, t: float) -> FaceState:
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
+        if self.still_images:
+            return FaceState.neutral() if obs is None else self._track(obs, t)
         if obs is None:
+            self._streak = 0
             return self._lost(t, dt)
+        self._streak += 1
+        if self._lost_since is not None and self._streak < self.loss.reacquire_frames:
+            return self._lost(t, dt)  # a lone detection after a loss is usually a false positive
         if self._lost_since is not None and t - self._lost_since > self.loss.hold_s:
             self.reset_filters()  # the old state is stale: start fresh and let presence blend in
         self._lost_since = None
@@ -95,7 +104,7 @@ class FaceSolver:
             neutral_cm = self._auto_position
         pos = MP_TO_SUBJECT @ (pos_cm - neutral_cm) / 100.0
         angles = eye_angles(blend, self.face.eye_max_yaw_deg, self.face.eye_max_pitch_deg)
-        if self.filt.enabled:
+        if self.filt.enabled and not self.still_images:
             blend = self._blend_f(blend, t).astype(np.float32)
             rot = self._rot_f(rot, t)[0]
             pos = self._pos_f(pos, t)

@@ -28,9 +28,13 @@ class FaceTrackerSettings:
 
 
 class FaceTracker:
-    """VIDEO running mode: synchronous, so the pipeline controls threading and timing."""
+    """Synchronous VIDEO mode (tracks across frames) or IMAGE mode (each picture on its own).
 
-    def __init__(self, settings: FaceTrackerSettings = FaceTrackerSettings()):
+    Synchronous calls let the pipeline own threading and timing. Unrelated still images must
+    use IMAGE mode: VIDEO mode would try to track the previous picture's face into the next.
+    """
+
+    def __init__(self, settings: FaceTrackerSettings = FaceTrackerSettings(), still_images: bool = False):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -38,7 +42,7 @@ class FaceTracker:
         model = load_model("face_landmarker")
         opts = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=model.path.read_bytes()),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.IMAGE if still_images else vision.RunningMode.VIDEO,
             num_faces=1,
             min_face_detection_confidence=settings.min_detection_confidence,
             min_face_presence_confidence=settings.min_presence_confidence,
@@ -51,6 +55,7 @@ class FaceTracker:
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"MediaPipe could not load {model.path.name} ({e}); rebuild it with "
                              "`python models/build_face_landmarker.py`") from None
+        self.still_images = still_images
         self._index: np.ndarray | None = None
         self._last_ts = -1
 
@@ -59,7 +64,10 @@ class FaceTracker:
         ts = max(int(timestamp_ms), self._last_ts + 1)
         self._last_ts = ts
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect_for_video(image, ts)
+        if self.still_images:
+            result = self._landmarker.detect(image)
+        else:
+            result = self._landmarker.detect_for_video(image, ts)
         if not result.face_landmarks:
             return None
         cats = result.face_blendshapes[0]
