@@ -206,8 +206,7 @@ def cmd_calibrate(args: argparse.Namespace, status) -> int:
     pipeline.run()
     if not fut.done():
         raise BridgeError("the source ended before calibration finished: use a longer video or a camera")
-    ok, message = fut.result()
-    print(message)
+    ok, _ = fut.result()  # the pipeline has logged where the profile went
     return 0 if ok else 1
 
 

@@ -34,6 +34,7 @@ from .transports.udp import UdpSender
 from .transports.websocket import WebSocketServer
 
 log = logging.getLogger("avatar_bridge.pipeline")
+_PAUSED = object()
 BLINKS = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
 
 
@@ -137,6 +138,7 @@ class Pipeline:
         self._calibration_future: Future | None = None
         self._t0 = time.monotonic()
         self._seq = 0
+        self._bone_positions = np.zeros((len(FACE_BONES), 3))
         self.profile_path = Path(cfg.calibration.profile).expanduser() if cfg.calibration.profile else default_profile_path()
         profile = load_profile(self.profile_path)
         if profile is not None:
@@ -253,31 +255,72 @@ class Pipeline:
         self._stop.set()
 
     def run(self) -> Stats:
+        """Track on this thread, post-process on a worker: MediaPipe releases the GIL, so the
+        sidecar's own work for frame N overlaps inference of frame N+1 on the second core."""
         self.start_transports()
+        handoff: queue.Queue = queue.Queue(maxsize=2)  # bounded, blocking: no frame is ever dropped
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            while (item := handoff.get()) is not None:
+                try:
+                    self._housekeeping()
+                    if item is not _PAUSED:
+                        self._process(*item)
+                except BaseException as e:  # noqa: BLE001 - re-raised on the main thread
+                    errors.append(e)
+                    self._stop.set()
+                    while handoff.get() is not None:
+                        pass
+                    return
+
+        thread = threading.Thread(target=worker, name="pipeline-post", daemon=True)
+        thread.start()
+        tracked = 0
         try:
-            while not self._stop.is_set():
-                if self.max_frames is not None and self.stats.frames >= self.max_frames:
+            while not self._stop.is_set() and (self.max_frames is None or tracked < self.max_frames):
+                item = self._read_and_track()
+                if item is None:
                     break
-                if not self.step():
-                    break
+                handoff.put(item)  # a paused tick still lets the worker answer commands
+                tracked += item is not _PAUSED
         finally:
+            handoff.put(None)
+            thread.join()
             self.close()
+        if errors:
+            raise errors[0]
         return self.stats
 
     def step(self) -> bool:
-        """Process one source frame; False at the end of the source."""
+        """Process one source frame synchronously; False at the end of the source."""
+        item = self._read_and_track()
+        if item is None:
+            return False
+        self._housekeeping()
+        if item is not _PAUSED:
+            self._process(*item)
+        return True
+
+    def _read_and_track(self):
+        src = self.source.read()
+        if src is None:
+            return None
+        if self.paused:
+            return _PAUSED
+        t0 = time.perf_counter()
+        obs = self.tracker.process(src.rgb, int(src.source_time * 1000))
+        return src, obs, (time.perf_counter() - t0) * 1000
+
+    def _housekeeping(self) -> None:
+        """Config changes and control commands, applied between frames on the processing thread."""
         if self._pending_config is not None:
             cfg, self._pending_config = self._pending_config, None
             self._configure(cfg)
         while not self._commands.empty():
             self._run_command(*self._commands.get_nowait())
-        src = self.source.read()
-        if src is None:
-            return False
-        if self.paused:
-            return True
-        t0 = time.perf_counter()
-        obs = self.tracker.process(src.rgb, int(src.source_time * 1000))
+
+    def _process(self, src, obs, track_ms: float) -> None:
         t1 = time.perf_counter()
         if self._calibration is not None:
             self._feed_calibration(src.source_time, obs)
@@ -287,18 +330,17 @@ class Pipeline:
         frame = AvatarFrame(
             seq=self._seq, capture_time=src.capture_time, source_time=src.source_time, face=face,
             blend_names=self.retargeter.mapper.names, blend_values=values, bone_names=FACE_BONES,
-            bone_rotations=bones, bone_positions=np.zeros((len(FACE_BONES), 3)), root_position=root,
+            bone_rotations=bones, bone_positions=self._bone_positions, root_position=root,
             image_size=(src.rgb.shape[1], src.rgb.shape[0]),
         )
         self._seq += 1
-        frame.timings_ms.update(track=(t1 - t0) * 1000, solve=(t2 - t1) * 1000)
+        frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
         self._send(frame, state)
         t3 = time.perf_counter()
-        frame.timings_ms.update(send=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
+        frame.timings_ms.update(send=(t3 - t2) * 1000, total=track_ms + (t3 - t1) * 1000)
         self.stats.add(frame)
         for listener in self.listeners:
             listener(frame)
-        return True
 
     def _send(self, frame: AvatarFrame, subject: FaceState) -> None:
         if self.vmc is not None:

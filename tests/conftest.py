@@ -3,6 +3,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,11 +48,14 @@ class Oscdump:
     def __init__(self, port: int):
         if shutil.which("oscdump") is None:
             pytest.fail("oscdump not found: install Debian's liblo-tools (.ci/run does)")
-        self.proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        # A file, not a pipe: an unread pipe fills up, blocks oscdump and UDP packets get dropped.
+        self.out = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=self.out, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
     def stop(self) -> list[str]:
+        time.sleep(0.2)
         self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=10)
-        return out.splitlines()
+        self.proc.wait(timeout=10)
+        self.out.seek(0)
+        return self.out.read().splitlines()

@@ -20,10 +20,6 @@ COMMANDS = ("calibrate", "reload_config", "pause", "resume", "ping")
 MAX_CONTROL_BYTES = 4096
 
 
-def _r(a: np.ndarray, nd: int = 4) -> list:
-    return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
-
-
 def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool) -> str:
     return json.dumps({
         "type": "hello", "v": SCHEMA_VERSION, "server": "avatar-bridge", "version": __version__,
@@ -34,18 +30,27 @@ def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: boo
 
 def frame_message(f: AvatarFrame) -> str:
     face = f.face
+    nb = len(f.bone_names)
+    # One rounding and one tolist() for every number in the frame, then slices: far cheaper
+    # than converting a dozen small arrays one by one on the per-frame path.
+    flat = np.round(np.concatenate([
+        face.head_rotation, face.head_position, face.left_eye, face.right_eye, face.eye_angles_deg,
+        f.root_position, f.root_rotation, np.asarray(f.bone_rotations).ravel(),
+        np.asarray(f.bone_positions).ravel(), f.blend_values,
+    ]), 5).tolist()
+    b = 26 + 7 * nb
     return json.dumps({
         "type": "frame", "v": SCHEMA_VERSION, "seq": f.seq, "t": round(f.capture_time, 4),
         "source_t": round(f.source_time, 4),
         "face": {
             "found": face.found, "presence": round(float(face.presence), 4),
-            "head_rot": _r(face.head_rotation, 5), "head_pos": _r(face.head_position),
-            "eye_left": _r(face.left_eye), "eye_right": _r(face.right_eye),
-            "eye_angles": _r(face.eye_angles_deg, 2),
+            "head_rot": flat[0:4], "head_pos": flat[4:7], "eye_left": flat[7:11], "eye_right": flat[11:15],
+            "eye_angles": flat[15:19],
         },
-        "blendshapes": _r(f.blend_values),
-        "bones": {"rot": _r(f.bone_rotations, 5), "pos": _r(f.bone_positions)},
-        "root": {"pos": _r(f.root_position), "rot": _r(f.root_rotation, 5)},
+        "blendshapes": flat[b:],
+        "bones": {"rot": [flat[26 + 4 * i:30 + 4 * i] for i in range(nb)],
+                  "pos": [flat[26 + 4 * nb + 3 * i:29 + 4 * nb + 3 * i] for i in range(nb)]},
+        "root": {"pos": flat[19:22], "rot": flat[22:26]},
         "events": f.events,
         "timings_ms": {k: round(v, 3) for k, v in f.timings_ms.items()},
     }, separators=(",", ":"))

@@ -3,36 +3,63 @@
 Per frame, in order: /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos, one /VMC/Ext/Bone/Pos per
 bone, one /VMC/Ext/Blend/Val per shape, then /VMC/Ext/Blend/Apply, packed into bundles of at
 most 1472 bytes (one Ethernet frame) so the Apply arrives after every value it applies.
+Every message has a fixed size for a given set of names, so the message prefixes and the split
+into bundles are computed once per name set and each frame only packs its numbers.
 """
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 import numpy as np
 
 from ..frame import AvatarFrame
 from . import osc
 
-_F1 = struct.Struct(">f")
-_F7 = struct.Struct(">7f")
 _I4 = struct.Struct(">4i")
 
 # /VMC/Ext/OK arguments: loaded, calibration state (3 = calibrated), calibration mode (0 = normal)
 CALIBRATED = 3
+_OK = osc.prefix("/VMC/Ext/OK", "iiii")
+_T = osc.prefix("/VMC/Ext/T", "f")
+_ROOT = osc.prefix("/VMC/Ext/Root/Pos", "sfffffff", "root")
+_APPLY = osc.prefix("/VMC/Ext/Blend/Apply", "")
+
+
+@lru_cache(maxsize=16)
+def _layout(bone_names: tuple[str, ...], blend_names: tuple[str, ...], max_packet: int):
+    """Message prefixes in send order, each with its float count, grouped into bundles."""
+    msgs = [(_OK, 0), (_T, 1), (_ROOT, 7)]
+    msgs += [(osc.prefix("/VMC/Ext/Bone/Pos", "sfffffff", n), 7) for n in bone_names]
+    msgs += [(osc.prefix("/VMC/Ext/Blend/Val", "sf", n), 1) for n in blend_names]
+    msgs.append((_APPLY, 0))
+    groups, current, size = [], [], len(osc.BUNDLE_HEADER)
+    for i, (prefix, nf) in enumerate(msgs):
+        need = 4 + len(prefix) + 4 * nf + (16 if i == 0 else 0)
+        if size + need > max_packet and current:
+            groups.append(current)
+            current, size = [], len(osc.BUNDLE_HEADER)
+        current.append(i)
+        size += need
+    groups.append(current)
+    return msgs, groups
 
 
 def encode_vmc(frame: AvatarFrame, uptime_s: float, max_packet: int = osc.UDP_SAFE_PAYLOAD) -> list[bytes]:
-    msgs = [
-        osc.prefix("/VMC/Ext/OK", "iiii") + _I4.pack(1, CALIBRATED, 0, 1 if frame.face.found else 0),
-        osc.prefix("/VMC/Ext/T", "f") + _F1.pack(uptime_s),
-        osc.prefix("/VMC/Ext/Root/Pos", "sfffffff", "root")
-        + _F7.pack(*frame.root_position, *frame.root_rotation),
-    ]
-    bone_prefix = osc.prefix
-    for name, pos, rot in zip(frame.bone_names, frame.bone_positions.tolist(), frame.bone_rotations.tolist()):
-        msgs.append(bone_prefix("/VMC/Ext/Bone/Pos", "sfffffff", name) + _F7.pack(*pos, *rot))
-    values = np.asarray(frame.blend_values, dtype=">f4").tobytes()
-    for i, name in enumerate(frame.blend_names):
-        msgs.append(bone_prefix("/VMC/Ext/Blend/Val", "sf", name) + values[4 * i:4 * i + 4])
-    msgs.append(osc.prefix("/VMC/Ext/Blend/Apply", ""))
-    return osc.pack_bundles(msgs, max_packet)
+    msgs, groups = _layout(tuple(frame.bone_names), tuple(frame.blend_names), max_packet)
+    n_bones = len(frame.bone_names)
+    floats = np.concatenate([
+        [uptime_s], frame.root_position, frame.root_rotation,
+        np.concatenate([frame.bone_positions, frame.bone_rotations], axis=1).ravel() if n_bones else [],
+        frame.blend_values,
+    ]).astype(">f4").tobytes()
+    ok = _I4.pack(1, CALIBRATED, 0, 1 if frame.face.found else 0)
+    bodies = []
+    pos = 0
+    for i, (prefix, nf) in enumerate(msgs):
+        if i == 0:
+            bodies.append(prefix + ok)
+        else:
+            bodies.append(prefix + floats[pos:pos + 4 * nf])
+            pos += 4 * nf
+    return [osc.bundle([bodies[i] for i in g]) for g in groups]

@@ -38,8 +38,10 @@ def to_matrix(q: np.ndarray) -> np.ndarray:
 
 def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a*b (apply b, then a)."""
-    ax, ay, az, aw = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
-    bx, by, bz, bw = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     return np.stack([
         aw * bx + ax * bw + ay * bz - az * by,
         aw * by - ax * bz + ay * bw + az * bx,
@@ -61,11 +63,16 @@ def axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
 
 
 def from_euler_unity(pitch_x: np.ndarray, yaw_y: np.ndarray, roll_z: np.ndarray | float = 0.0) -> np.ndarray:
-    """Unity's Quaternion.Euler(x, y, z) in radians: rotates Z, then X, then Y."""
-    qx = axis_angle(np.array([1.0, 0, 0]), np.asarray(pitch_x))
-    qy = axis_angle(np.array([0, 1.0, 0]), np.asarray(yaw_y))
-    qz = axis_angle(np.array([0, 0, 1.0]), np.broadcast_to(roll_z, np.shape(pitch_x)))
-    return multiply(qy, multiply(qx, qz))
+    """Unity's Quaternion.Euler(x, y, z) in radians: rotates Z, then X, then Y (q = qy * qx * qz)."""
+    cx, sx = np.cos(np.asarray(pitch_x) / 2), np.sin(np.asarray(pitch_x) / 2)
+    cy, sy = np.cos(np.asarray(yaw_y) / 2), np.sin(np.asarray(yaw_y) / 2)
+    cz, sz = np.cos(np.asarray(roll_z) / 2), np.sin(np.asarray(roll_z) / 2)
+    return np.stack(np.broadcast_arrays(
+        cy * sx * cz + sy * cx * sz,
+        sy * cx * cz - cy * sx * sz,
+        cy * cx * sz - sy * sx * cz,
+        cy * cx * cz + sy * sx * sz,
+    ), axis=-1)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
