@@ -1,6 +1,8 @@
 """Vectorised quaternion helpers; quaternions are (..., 4) arrays in (x, y, z, w) order."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
@@ -40,6 +42,11 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a*b (apply b, then a)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    if a.ndim == 1 and b.ndim == 1:  # per-frame single rotations: plain floats beat small-array numpy
+        ax, ay, az, aw = a.tolist()
+        bx, by, bz, bw = b.tolist()
+        return np.array([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+                         aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz])
     ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     return np.stack([
@@ -79,6 +86,8 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     """Shortest-path spherical interpolation, vectorised over leading axes."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    if a.ndim == 1 and b.ndim == 1 and np.ndim(t) == 0:
+        return _slerp1(a.tolist(), b.tolist(), float(t))
     t = np.asarray(t, dtype=np.float64)
     dot = np.sum(a * b, axis=-1)
     b = np.where((dot < 0)[..., None], -b, b)
@@ -91,6 +100,21 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     wb = np.where(small, t, np.sin(t * theta) / safe)
     out = wa[..., None] * a + wb[..., None] * b
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def _slerp1(a: list[float], b: list[float], t: float) -> np.ndarray:
+    dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]
+    if dot < 0:
+        b, dot = [-v for v in b], -dot
+    theta = math.acos(min(dot, 1.0))
+    st = math.sin(theta)
+    if st < 1e-6:
+        wa, wb = 1 - t, t
+    else:
+        wa, wb = math.sin((1 - t) * theta) / st, math.sin(t * theta) / st
+    out = [wa * x + wb * y for x, y in zip(a, b)]
+    n = math.sqrt(sum(v * v for v in out))
+    return np.array([v / n for v in out])
 
 
 def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -42,8 +42,8 @@ const MIN_QUATERNION_LENGTH := 1.0e-6
 
 ## Parses one UDP datagram: an OSC message or an OSC bundle (nested bundles allowed).
 ## Returns {"ok": bool, "error": String, "messages": Array[Dictionary]} where each message is
-## {"address": String, "tags": String (without the leading ','), "args": Array}, in packet
-## order, bundles flattened. Argument types: 'i' int, 'f' float, 's'/'S' String, 'b'
+## {"address": String, "tags": String (the type tags without the leading ','), "args": Array}, in
+## packet order, bundles flattened. Argument types: 'i' int, 'f' float, 's'/'S' String, 'b'
 ## PackedByteArray, 'h' int, 'd' float, 't' int (time tag), 'c' String, 'r' Color, 'm'
 ## PackedByteArray, 'T' true, 'F' false, 'N' null, 'I' null. Any other tag is an error.
 static func parse_packet(packet: PackedByteArray) -> Dictionary:
@@ -128,7 +128,7 @@ static func decode_json_message(text: String) -> Dictionary:
 		return _json_result("expected a JSON object", "", {})
 	var message: Dictionary = json.data
 	if typeof(message.get("type")) != TYPE_STRING:
-		return _json_result("missing \"type\"", "", message)
+		return _json_result('missing "type"', "", message)
 	var kind: String = message["type"]
 	var version: Variant = message.get("v")
 	if not _is_number(version) or int(version) != SCHEMA_VERSION:
@@ -142,7 +142,7 @@ static func decode_json_message(text: String) -> Dictionary:
 		"reply":
 			error = _check_reply(message)
 		_:
-			error = "unknown message type \"%s\"" % kind
+			error = 'unknown message type "%s"' % kind
 	return _json_result(error, kind, message)
 
 
@@ -220,13 +220,13 @@ static func unity_to_godot_rotation(rotation: Quaternion) -> Quaternion:
 	return Quaternion(rotation.x, -rotation.y, -rotation.z, rotation.w)
 
 
-## True when bytes [param from] .. [param to] (exclusive; -1 = the end) are well-formed UTF-8
+## True when bytes [param start] .. [param stop] (exclusive; -1 = the end) are well-formed UTF-8
 ## (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). Checked before
 ## decoding because [method PackedByteArray.get_string_from_utf8] prints an engine error on
 ## malformed input.
-static func is_valid_utf8(bytes: PackedByteArray, from: int = 0, to: int = -1) -> bool:
-	var end := bytes.size() if to < 0 else to
-	var i := from
+static func is_valid_utf8(bytes: PackedByteArray, start: int = 0, stop: int = -1) -> bool:
+	var end := bytes.size() if stop < 0 else stop
+	var i := start
 	while i < end:
 		var lead := bytes[i]
 		var count := 0
@@ -444,80 +444,80 @@ static func _json_result(error: String, kind: String, message: Dictionary) -> Di
 static func _check_hello(message: Dictionary) -> String:
 	var channels: Variant = message.get("channels")
 	if typeof(channels) != TYPE_DICTIONARY:
-		return "hello: \"channels\" is not an object"
+		return 'hello: "channels" is not an object'
 	var channel_dict: Dictionary = channels
 	if not _is_string_array(channel_dict.get("blendshapes")):
-		return "hello: \"channels.blendshapes\" is not an array of strings"
+		return 'hello: "channels.blendshapes" is not an array of strings'
 	if not _is_string_array(channel_dict.get("bones")):
-		return "hello: \"channels.bones\" is not an array of strings"
+		return 'hello: "channels.bones" is not an array of strings'
 	if typeof(message.get("mirror")) != TYPE_BOOL:
-		return "hello: \"mirror\" is not a boolean"
+		return 'hello: "mirror" is not a boolean'
 	if not _is_string_array(message.get("commands")):
-		return "hello: \"commands\" is not an array of strings"
+		return 'hello: "commands" is not an array of strings'
 	if typeof(message.get("version")) != TYPE_STRING:
-		return "hello: \"version\" is not a string"
+		return 'hello: "version" is not a string'
 	return ""
 
 
 static func _check_frame(message: Dictionary) -> String:
 	for key: String in ["seq", "t", "source_t"]:
 		if not _is_number(message.get(key)):
-			return "frame: \"%s\" is not a number" % key
+			return 'frame: "%s" is not a number' % key
 	var face: Variant = message.get("face")
 	if typeof(face) != TYPE_DICTIONARY:
-		return "frame: \"face\" is not an object"
+		return 'frame: "face" is not an object'
 	var face_error := _check_face(face)
 	if not face_error.is_empty():
 		return face_error
 	if not _is_number_array(message.get("blendshapes"), -1):
-		return "frame: \"blendshapes\" is not an array of numbers"
+		return 'frame: "blendshapes" is not an array of numbers'
 	var bones: Variant = message.get("bones")
 	if typeof(bones) != TYPE_DICTIONARY:
-		return "frame: \"bones\" is not an object"
+		return 'frame: "bones" is not an object'
 	var bone_dict: Dictionary = bones
 	if not _is_array_of(bone_dict.get("rot"), 4) or not _is_array_of(bone_dict.get("pos"), 3):
-		return "frame: \"bones.rot\"/\"bones.pos\" are not arrays of quaternions/vectors"
+		return 'frame: "bones.rot"/"bones.pos" are not arrays of quaternions/vectors'
 	var root: Variant = message.get("root")
 	if typeof(root) != TYPE_DICTIONARY:
-		return "frame: \"root\" is not an object"
+		return 'frame: "root" is not an object'
 	var root_dict: Dictionary = root
 	if not _is_quaternion(root_dict.get("rot")) or not _is_number_array(root_dict.get("pos"), 3):
-		return "frame: \"root\" needs \"pos\" [x, y, z] and \"rot\" [x, y, z, w]"
+		return 'frame: "root" needs "pos" [x, y, z] and "rot" [x, y, z, w]'
 	var events: Variant = message.get("events")
 	if typeof(events) != TYPE_ARRAY:
-		return "frame: \"events\" is not an array"
+		return 'frame: "events" is not an array'
 	for event: Variant in events:
 		if typeof(event) != TYPE_DICTIONARY:
 			return "frame: every event must be an object"
 		var event_dict: Dictionary = event
 		if typeof(event_dict.get("type")) != TYPE_STRING:
-			return "frame: every event needs a string \"type\""
+			return 'frame: every event needs a string "type"'
 	if typeof(message.get("timings_ms")) != TYPE_DICTIONARY:
-		return "frame: \"timings_ms\" is not an object"
+		return 'frame: "timings_ms" is not an object'
 	return ""
 
 
 static func _check_face(face: Dictionary) -> String:
 	if typeof(face.get("found")) != TYPE_BOOL or not _is_number(face.get("presence")):
-		return "frame: \"face\" needs \"found\" (boolean) and \"presence\" (number)"
+		return 'frame: "face" needs "found" (boolean) and "presence" (number)'
 	for key: String in ["head_rot", "eye_left", "eye_right"]:
 		if not _is_quaternion(face.get(key)):
-			return "frame: \"face.%s\" is not a quaternion [x, y, z, w]" % key
+			return 'frame: "face.%s" is not a quaternion [x, y, z, w]' % key
 	if not _is_number_array(face.get("head_pos"), 3):
-		return "frame: \"face.head_pos\" is not [x, y, z]"
+		return 'frame: "face.head_pos" is not [x, y, z]'
 	if not _is_number_array(face.get("eye_angles"), 4):
-		return "frame: \"face.eye_angles\" is not 4 numbers"
+		return 'frame: "face.eye_angles" is not 4 numbers'
 	return ""
 
 
 static func _check_reply(message: Dictionary) -> String:
 	var id_type := typeof(message.get("id"))
 	if id_type not in [TYPE_NIL, TYPE_STRING, TYPE_INT, TYPE_FLOAT]:
-		return "reply: \"id\" is not a string, an integer or null"
+		return 'reply: "id" is not a string, an integer or null'
 	if typeof(message.get("command")) not in [TYPE_NIL, TYPE_STRING]:
-		return "reply: \"command\" is not a string or null"
+		return 'reply: "command" is not a string or null'
 	if typeof(message.get("ok")) != TYPE_BOOL or typeof(message.get("message")) != TYPE_STRING:
-		return "reply: needs \"ok\" (boolean) and \"message\" (string)"
+		return 'reply: needs "ok" (boolean) and "message" (string)'
 	return ""
 
 
@@ -578,9 +578,10 @@ static func _is_quaternion(value: Variant) -> bool:
 ## A normalized Quaternion from a validated [x, y, z, w] array (the JSON values are rounded,
 ## to 4 or 5 decimals, so they are not exactly unit length).
 static func _quaternion(values: Array) -> Quaternion:
-	return Quaternion(
+	var rotation := Quaternion(
 		float(values[0]), float(values[1]), float(values[2]), float(values[3])
-	).normalized()
+	)
+	return rotation.normalized()
 
 
 static func _vector3(values: Array) -> Vector3:

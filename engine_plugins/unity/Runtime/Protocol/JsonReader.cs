@@ -64,12 +64,6 @@ namespace AvatarBridge.Protocol
 
         public DecodeResult Error { get; private set; }
 
-        /// <summary>Containers currently open (1 inside the top-level object).</summary>
-        public int Depth
-        {
-            get { return depth; }
-        }
-
         public void Reset(byte[] data, int offset, int length)
         {
             buf = data;
@@ -235,12 +229,6 @@ namespace AvatarBridge.Protocol
             int length;
             Unescaped(out data, out start, out length);
             return Encoding.UTF8.GetString(data, start, length);
-        }
-
-        /// <summary>Whether the current number token has no fraction or exponent.</summary>
-        public bool NumberIsInteger
-        {
-            get { return Token == JsonToken.Number && numberIsInteger; }
         }
 
         /// <summary>Parses the current number token in place (exact for up to 15 significant digits).</summary>

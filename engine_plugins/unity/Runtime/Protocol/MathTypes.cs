@@ -133,11 +133,16 @@ namespace AvatarBridge.Protocol
             return new Quat(ax * s, ay * s, az * s, (float)Math.Cos(half));
         }
 
-        /// <summary>Angle in degrees between two rotations, ignoring the double cover (q and -q are equal).</summary>
+        /// <summary>
+        /// Angle in degrees between two rotations, ignoring the double cover (q and -q are equal).
+        /// Uses atan2 of the relative rotation rather than acos of a dot product, which loses all
+        /// precision for small angles in single precision.
+        /// </summary>
         public static float AngleBetween(Quat a, Quat b)
         {
-            float d = Math.Min(Math.Abs(Dot(a, b)), 1f);
-            return (float)(2.0 * Math.Acos(d) * 180.0 / Math.PI);
+            Quat d = Multiply(Inverse(a), b);
+            double v = Math.Sqrt((double)d.X * d.X + (double)d.Y * d.Y + (double)d.Z * d.Z);
+            return (float)(2.0 * Math.Atan2(v, Math.Abs((double)d.W)) * 180.0 / Math.PI);
         }
 
         public override string ToString()

@@ -32,11 +32,6 @@ namespace AvatarBridge.Protocol
             }
         }
 
-        public int Count
-        {
-            get { return count; }
-        }
-
         public string Get(byte[] data, int offset, int length)
         {
             int hash = HashOf(data, offset, length);

@@ -1,0 +1,327 @@
+@icon("res://addons/avatar_bridge/icons/avatar_bridge.svg")
+class_name AvatarBridgeReceiver
+extends Node
+## Receives face, body and trigger frames from the avatar-bridge sidecar.
+##
+## Two transports, chosen with [member transport]: the VMC protocol (OSC bundles over UDP,
+## [member vmc_port], default 39539) or the sidecar's WebSocket JSON stream
+## ([member websocket_url], default ws://127.0.0.1:8765), which also carries animation
+## triggers ([signal event_received]). Polled without blocking in [method Node._process];
+## the WebSocket reconnects with exponential back-off. A malformed packet never stops the
+## game: it is dropped, counted in [member bad_packet_counts] and reported once per kind
+## ([signal bad_packet] and one warning). Drivers connect to [signal frame_received]; see
+## [AvatarBridgeOscParser] for the frame Dictionary. Values are in the wire's (Unity's) frame.
+
+## The connection state changed; [param status] is a [enum Status] value.
+signal connection_changed(status: int)
+## A complete frame arrived (the newest one, once per process frame at most).
+signal frame_received(frame: Dictionary)
+## The WebSocket server's hello (channel lists, mirror flag, commands).
+signal hello_received(hello: Dictionary)
+## The sidecar's answer to [method send_command].
+signal reply_received(reply: Dictionary)
+## A trigger from a frame, e.g. {"type": "expression", "name": "happy", "state": "start"}.
+## Emitted for every frame received, even those superseded before [signal frame_received].
+signal event_received(event: Dictionary)
+## The first bad packet of a [param kind] ("osc", "vmc", "json", "frame", "binary", "bind",
+## "connect"); later ones of the same kind are only counted.
+signal bad_packet(kind: String, message: String)
+
+## How frames arrive.
+enum Transport {
+	VMC,  ## VMC protocol: OSC bundles on UDP [member vmc_port].
+	WEBSOCKET,  ## The sidecar's JSON stream at [member websocket_url]; carries triggers too.
+}
+
+## Connection state, reported by [signal connection_changed].
+enum Status {
+	DISCONNECTED,  ## Stopped, or waiting to retry after a failure.
+	CONNECTING,  ## WebSocket handshake in progress.
+	CONNECTED,  ## Socket open (UDP port bound) but no frame for [member stale_after] seconds.
+	RECEIVING,  ## Frames are arriving.
+}
+
+const DEFAULT_VMC_PORT := 39539
+const DEFAULT_WEBSOCKET_URL := "ws://127.0.0.1:8765"
+const CONNECT_TIMEOUT_MS := 5000
+
+## Which transport to use. Changing it while running restarts the receiver.
+@export var transport: Transport = Transport.WEBSOCKET:
+	set(value):
+		transport = value
+		if _running:
+			restart()
+## Start receiving when the node enters the tree.
+@export var autostart: bool = true
+## Seconds without a frame after which the status drops from RECEIVING to CONNECTED.
+@export_range(0.1, 10.0, 0.1, "suffix:s") var stale_after: float = 1.0
+## Packets handled per process frame at most (the rest wait for the next frame).
+@export_range(1, 4096) var max_packets_per_frame: int = 256
+
+@export_group("VMC")
+## UDP port to listen on (the sidecar's [code]vmc.port[/code]).
+@export_range(1, 65535) var vmc_port: int = DEFAULT_VMC_PORT
+## Address to bind: "127.0.0.1" accepts only this machine, "*" every interface.
+@export var vmc_bind_address: String = "127.0.0.1"
+
+@export_group("WebSocket")
+## The sidecar's WebSocket server.
+@export var websocket_url: String = DEFAULT_WEBSOCKET_URL
+## First delay before reconnecting after a failure; doubles up to [member reconnect_delay_max].
+@export_range(0.1, 10.0, 0.1, "suffix:s") var reconnect_delay_min: float = 0.5
+## Longest delay between reconnection attempts.
+@export_range(0.5, 60.0, 0.5, "suffix:s") var reconnect_delay_max: float = 5.0
+
+## Current [enum Status] (read only).
+var status: Status = Status.DISCONNECTED
+## Last hello from the WebSocket server ({} before the first one, or with VMC).
+var hello: Dictionary = {}
+## Last complete frame.
+var last_frame: Dictionary = {}
+## Bad packets dropped so far, by kind.
+var bad_packet_counts: Dictionary = {}
+
+var _running: bool = false
+var _udp: PacketPeerUDP = null
+var _socket: WebSocketPeer = null
+var _connect_started_ms: int = 0
+var _retry_at_ms: int = 0
+var _retry_delay: float = 0.5
+var _last_frame_ms: int = -1
+var _pending: Dictionary = {}
+
+
+func _ready() -> void:
+	if autostart and not Engine.is_editor_hint():
+		start()
+
+
+func _exit_tree() -> void:
+	stop()
+
+
+func _process(_delta: float) -> void:
+	if not _running:
+		return
+	var now := Time.get_ticks_msec()
+	var latest: Dictionary = {}
+	if transport == Transport.VMC:
+		latest = _poll_vmc(now)
+	else:
+		latest = _poll_websocket(now)
+	if not latest.is_empty():
+		last_frame = latest
+		_last_frame_ms = now
+		_set_status(Status.RECEIVING)
+		frame_received.emit(latest)
+	elif status == Status.RECEIVING and now - _last_frame_ms > int(stale_after * 1000.0):
+		_set_status(Status.CONNECTED)
+
+
+## Starts listening (VMC) or connecting (WebSocket). Called on ready when [member autostart].
+func start() -> void:
+	stop()
+	_running = true
+	_retry_delay = reconnect_delay_min
+	_retry_at_ms = 0
+	_pending = AvatarBridgeOscParser.new_frame("vmc")
+	set_process(true)
+
+
+## Closes the socket and stops processing; the status becomes DISCONNECTED.
+func stop() -> void:
+	_running = false
+	if _udp != null:
+		_udp.close()
+		_udp = null
+	if _socket != null:
+		_socket.close()
+		_socket = null
+	hello = {}
+	_set_status(Status.DISCONNECTED)
+
+
+## [method stop] then [method start], e.g. after changing the port or URL.
+func restart() -> void:
+	start()
+
+
+## The receiver a driver uses when none is assigned: the first AvatarBridgeReceiver found by
+## looking at [param node]'s parent and its children, then one level up, and so on to the root.
+static func find_for(node: Node) -> AvatarBridgeReceiver:
+	var level := node.get_parent()
+	while level != null:
+		if level is AvatarBridgeReceiver:
+			return level as AvatarBridgeReceiver
+		for child in level.get_children():
+			if child is AvatarBridgeReceiver:
+				return child as AvatarBridgeReceiver
+		level = level.get_parent()
+	return null
+
+
+## True while frames are arriving.
+func is_receiving() -> bool:
+	return status == Status.RECEIVING
+
+
+## Sends a control command to the sidecar over the WebSocket ("calibrate", "reload_config",
+## "pause", "resume" or "ping"; see hello's "commands"). [param id], a String or int, comes back
+## in the [signal reply_received] reply. Returns ERR_UNAVAILABLE unless the WebSocket is open.
+func send_command(command: String, id: Variant = null) -> Error:
+	if _socket == null or _socket.get_ready_state() != WebSocketPeer.STATE_OPEN:
+		return ERR_UNAVAILABLE
+	return _socket.send_text(AvatarBridgeOscParser.encode_control(command, id))
+
+
+func _poll_vmc(now: int) -> Dictionary:
+	if _udp == null:
+		if now < _retry_at_ms:
+			return {}
+		_udp = PacketPeerUDP.new()
+		var error := _udp.bind(vmc_port, vmc_bind_address)
+		if error != OK:
+			_udp = null
+			_report_bad(
+				"bind",
+				"cannot bind UDP %s:%d (%s)" % [vmc_bind_address, vmc_port, error_string(error)]
+			)
+			_schedule_retry(now)
+			return {}
+		_retry_delay = reconnect_delay_min
+		_set_status(Status.CONNECTED)
+	var latest: Dictionary = {}
+	var handled := 0
+	while _udp.get_available_packet_count() > 0 and handled < max_packets_per_frame:
+		var packet := _udp.get_packet()
+		handled += 1
+		if _udp.get_packet_error() != OK:
+			continue
+		var parsed := AvatarBridgeOscParser.parse_packet(packet)
+		if not parsed["ok"]:
+			_report_bad("osc", parsed["error"])
+			continue
+		var messages: Array[Dictionary] = parsed["messages"]
+		for message in messages:
+			var address: String = message["address"]
+			var result := AvatarBridgeOscParser.apply_vmc_message(
+				_pending, address, message["args"]
+			)
+			if result == AvatarBridgeOscParser.VmcResult.FRAME_COMPLETE:
+				latest = _pending
+				_pending = AvatarBridgeOscParser.new_frame("vmc")
+			elif result == AvatarBridgeOscParser.VmcResult.BAD_ARGUMENTS:
+				_report_bad("vmc", "bad arguments for %s" % address)
+	return latest
+
+
+func _poll_websocket(now: int) -> Dictionary:
+	if _socket == null:
+		if now >= _retry_at_ms:
+			_connect_websocket(now)
+		return {}
+	_socket.poll()
+	var state := _socket.get_ready_state()
+	if state == WebSocketPeer.STATE_CONNECTING:
+		if now - _connect_started_ms > CONNECT_TIMEOUT_MS:
+			_drop_websocket(now, "connection to %s timed out" % websocket_url, false)
+		return {}
+	if state == WebSocketPeer.STATE_CLOSED:
+		var was_open := status == Status.CONNECTED or status == Status.RECEIVING
+		var reason := (
+			"cannot connect to %s (close code %d)" % [websocket_url, _socket.get_close_code()]
+		)
+		_drop_websocket(now, reason, was_open)
+		return {}
+	if state == WebSocketPeer.STATE_OPEN and status == Status.CONNECTING:
+		_retry_delay = reconnect_delay_min
+		_set_status(Status.CONNECTED)
+	var latest: Dictionary = {}
+	var handled := 0
+	while _socket.get_available_packet_count() > 0 and handled < max_packets_per_frame:
+		var packet := _socket.get_packet()
+		handled += 1
+		if not _socket.was_string_packet():
+			_report_bad("binary", "binary WebSocket message of %d bytes" % packet.size())
+			continue
+		var frame := _handle_text(packet)
+		if not frame.is_empty():
+			latest = frame
+	return latest
+
+
+## Decodes one WebSocket text message; returns the frame it carried, or {}.
+func _handle_text(packet: PackedByteArray) -> Dictionary:
+	if not AvatarBridgeOscParser.is_valid_utf8(packet):
+		_report_bad("json", "text message is not UTF-8")
+		return {}
+	var decoded := AvatarBridgeOscParser.decode_json_message(packet.get_string_from_utf8())
+	if not decoded["ok"]:
+		_report_bad("json", decoded["error"])
+		return {}
+	var message: Dictionary = decoded["message"]
+	match decoded["type"]:
+		"hello":
+			hello = message
+			hello_received.emit(message)
+		"reply":
+			reply_received.emit(message)
+		"frame":
+			var result := AvatarBridgeOscParser.frame_from_json(message, hello)
+			if not result["ok"]:
+				_report_bad("frame", result["error"])
+				return {}
+			var frame: Dictionary = result["frame"]
+			var events: Array = frame["events"]
+			for event: Dictionary in events:
+				event_received.emit(event)
+			return frame
+	return {}
+
+
+func _connect_websocket(now: int) -> void:
+	_socket = WebSocketPeer.new()
+	_socket.inbound_buffer_size = 1 << 20
+	var error := _socket.connect_to_url(websocket_url)
+	if error != OK:
+		var reason := "cannot connect to %s (%s)" % [websocket_url, error_string(error)]
+		_drop_websocket(now, reason, false)
+		return
+	_connect_started_ms = now
+	_set_status(Status.CONNECTING)
+
+
+## Forgets the socket and schedules the next attempt. A socket that was open is a
+## disconnection (retry soon); a failed attempt is reported once and backs off.
+func _drop_websocket(now: int, reason: String, was_open: bool) -> void:
+	if _socket != null and _socket.get_ready_state() != WebSocketPeer.STATE_CLOSED:
+		_socket.close()
+	_socket = null
+	hello = {}
+	if was_open:
+		_retry_delay = reconnect_delay_min
+	else:
+		_report_bad("connect", reason)
+	_set_status(Status.DISCONNECTED)
+	_schedule_retry(now)
+
+
+func _schedule_retry(now: int) -> void:
+	_retry_at_ms = now + int(_retry_delay * 1000.0)
+	_retry_delay = minf(_retry_delay * 2.0, reconnect_delay_max)
+
+
+func _set_status(value: Status) -> void:
+	if status == value:
+		return
+	status = value
+	connection_changed.emit(value)
+
+
+func _report_bad(kind: String, message: String) -> void:
+	var count: int = bad_packet_counts.get(kind, 0)
+	bad_packet_counts[kind] = count + 1
+	if count == 0:
+		var text := "AvatarBridgeReceiver: %s problem: %s" % [kind, message]
+		push_warning(text + " (further ones of this kind are only counted in bad_packet_counts)")
+		bad_packet.emit(kind, message)

@@ -1,0 +1,247 @@
+using System;
+using AvatarBridge.Protocol;
+using UnityEngine;
+
+namespace AvatarBridge
+{
+    /// <summary>
+    /// Receives the avatar-bridge sidecar's stream (VMC over UDP, or the WebSocket JSON stream) and
+    /// exposes the newest frame to the drivers. Network I/O runs on a background thread inside
+    /// <see cref="BridgeConnection"/>; this component only swaps in the latest decoded frame once
+    /// per Update (no locks, no allocation), forwards events and replies, and reports problems to
+    /// the console once per kind. It runs before other scripts so drivers see this frame's data.
+    /// </summary>
+    [DefaultExecutionOrder(-100)]
+    [DisallowMultipleComponent]
+    [AddComponentMenu("Avatar Bridge/Avatar Bridge Receiver")]
+    public sealed class AvatarBridgeReceiver : MonoBehaviour
+    {
+        public const int DefaultVmcPort = 39539;
+        public const string DefaultWebSocketUrl = "ws://127.0.0.1:8765";
+
+        [Tooltip("VMC (OSC over UDP) carries blendshapes and bones. WebSocket also carries events (expressions, actions) and accepts commands such as calibrate.")]
+        [SerializeField] private TransportKind transport = TransportKind.VmcUdp;
+
+        [Tooltip("UDP port to listen on for VMC; the sidecar sends to 39539 by default.")]
+        [SerializeField] private int vmcPort = DefaultVmcPort;
+
+        [Tooltip("The sidecar's WebSocket address.")]
+        [SerializeField] private string webSocketUrl = DefaultWebSocketUrl;
+
+        [Tooltip("Log a warning the first time each kind of malformed packet arrives.")]
+        [SerializeField] private bool logBadPackets = true;
+
+        private BridgeConnection connection;
+        private FrameData latest;
+        private int frameVersion;
+        private ConnectionState lastLoggedState = ConnectionState.Stopped;
+        private string lastLoggedDetail = "";
+
+        /// <summary>
+        /// Raised on the main thread for every event in the received frames (WebSocket only), in
+        /// order, including events of frames that were superseded before Update ran.
+        /// </summary>
+        public event Action<BridgeEvent> EventReceived;
+
+        /// <summary>Raised on the main thread when the sidecar answers a command.</summary>
+        public event Action<ReplyData> ReplyReceived;
+
+        public TransportKind Transport
+        {
+            get { return transport; }
+            set { transport = value; Restart(); }
+        }
+
+        public int VmcPort
+        {
+            get { return vmcPort; }
+            set { vmcPort = value; Restart(); }
+        }
+
+        public string WebSocketUrl
+        {
+            get { return webSocketUrl; }
+            set { webSocketUrl = value; Restart(); }
+        }
+
+        /// <summary>
+        /// The newest frame, or null before the first one. Valid until the next Update; read it
+        /// every frame instead of keeping the reference, because its buffer is then recycled.
+        /// </summary>
+        public FrameData LatestFrame
+        {
+            get { return latest; }
+        }
+
+        /// <summary>Increments whenever <see cref="LatestFrame"/> changes, so drivers apply each frame once.</summary>
+        public int FrameVersion
+        {
+            get { return frameVersion; }
+        }
+
+        public ConnectionState State
+        {
+            get { return connection != null ? connection.State : ConnectionState.Stopped; }
+        }
+
+        public string StateDetail
+        {
+            get { return connection != null ? connection.StateDetail : ""; }
+        }
+
+        public long PacketsReceived
+        {
+            get { return connection != null ? connection.PacketsReceived : 0; }
+        }
+
+        public long FramesDecoded
+        {
+            get { return connection != null ? connection.FramesDecoded : 0; }
+        }
+
+        public int BadPackets
+        {
+            get { return connection != null ? connection.Errors.Total : 0; }
+        }
+
+        /// <summary>The channel names announced by the WebSocket server, or null.</summary>
+        public HelloData Hello
+        {
+            get { return connection != null ? connection.Hello : null; }
+        }
+
+        /// <summary>Asks the sidecar to recalibrate the neutral face (WebSocket only). Returns false when not connected.</summary>
+        public bool Calibrate()
+        {
+            return SendCommand("calibrate");
+        }
+
+        /// <summary>Sends one of the sidecar's control commands: calibrate, reload_config, pause, resume, ping.</summary>
+        public bool SendCommand(string command)
+        {
+            if (connection == null || transport != TransportKind.WebSocket)
+            {
+                Debug.LogWarning("[Avatar Bridge] Commands need the WebSocket transport; '" + command + "' was not sent.", this);
+                return false;
+            }
+            if (connection.SendCommand(command) < 0)
+            {
+                Debug.LogWarning("[Avatar Bridge] Not connected to " + webSocketUrl + "; '" + command + "' was not sent.", this);
+                return false;
+            }
+            return true;
+        }
+
+        private void OnEnable()
+        {
+            StartConnection();
+        }
+
+        private void OnDisable()
+        {
+            StopConnection();
+        }
+
+        private void OnValidate()
+        {
+            vmcPort = Mathf.Clamp(vmcPort, 1, 65535);
+            if (connection != null && (connection.Kind != transport || connection.Port != vmcPort || connection.Url != webSocketUrl))
+            {
+                Restart();
+            }
+        }
+
+        private void Update()
+        {
+            if (connection == null)
+            {
+                return;
+            }
+            if (connection.TryTakeFrame(ref latest))
+            {
+                frameVersion++;
+            }
+            BridgeEvent e;
+            while (connection.TryDequeueEvent(out e))
+            {
+                if (EventReceived != null)
+                {
+                    EventReceived(e);
+                }
+            }
+            ReplyData reply;
+            while (connection.TryDequeueReply(out reply))
+            {
+                if (!reply.Ok)
+                {
+                    Debug.LogWarning("[Avatar Bridge] Sidecar rejected '" + reply.Command + "': " + reply.Message, this);
+                }
+                if (ReplyReceived != null)
+                {
+                    ReplyReceived(reply);
+                }
+            }
+            ReportProblems();
+        }
+
+        /// <summary>One console line per new error kind and per connection problem, never one per frame.</summary>
+        private void ReportProblems()
+        {
+            DecodeResult first;
+            while (connection.Errors.TryTakeUnreported(out first))
+            {
+                if (logBadPackets)
+                {
+                    Debug.LogWarning("[Avatar Bridge] Ignoring malformed " + (transport == TransportKind.VmcUdp ? "VMC packets" : "WebSocket messages")
+                        + " (" + first + "). Further ones of this kind are only counted (see the receiver's inspector).", this);
+                }
+            }
+            ConnectionState state = connection.State;
+            if (state == ConnectionState.Retrying || state == ConnectionState.Stopped)
+            {
+                string detail = connection.StateDetail;
+                if (detail.Length > 0 && (lastLoggedState != state || detail != lastLoggedDetail))
+                {
+                    if (state == ConnectionState.Retrying)
+                    {
+                        Debug.LogWarning("[Avatar Bridge] " + detail + " (retrying).", this);
+                    }
+                    else
+                    {
+                        Debug.LogError("[Avatar Bridge] " + detail + ": fix the receiver's settings.", this);
+                    }
+                    lastLoggedDetail = detail;
+                }
+            }
+            lastLoggedState = state;
+        }
+
+        private void StartConnection()
+        {
+            latest = null;
+            connection = new BridgeConnection(transport, vmcPort, webSocketUrl);
+            connection.Start();
+        }
+
+        private void StopConnection()
+        {
+            if (connection != null)
+            {
+                connection.Dispose();
+                connection = null;
+            }
+            latest = null;
+            lastLoggedState = ConnectionState.Stopped;
+            lastLoggedDetail = "";
+        }
+
+        private void Restart()
+        {
+            if (connection != null)
+            {
+                StopConnection();
+                StartConnection();
+            }
+        }
+    }
+}
