@@ -51,6 +51,7 @@ class AvatarFrame:
     bone_positions: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     root_position: np.ndarray = field(default_factory=lambda: np.zeros(3))
     root_rotation: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))
-    events: list[dict] = field(default_factory=list)
+    classes: dict[str, dict[str, float]] = field(default_factory=dict)  # e.g. {"expression": {"happy": 0.9, ...}}
+    events: list[dict] = field(default_factory=list)  # triggers: {"type", "name", "state": "start"|"end", "value"}
     timings_ms: dict[str, float] = field(default_factory=dict)
     image_size: tuple[int, int] = (0, 0)  # width, height

@@ -352,8 +352,8 @@ def test_websocket_vectors(mono_build):
     for name, pos, rot in zip(hello["channels"]["bones"], frame["bones"]["pos"], frame["bones"]["rot"]):
         np.testing.assert_allclose(bones[name], np.asarray(pos + rot, np.float32), atol=1e-7)
     np.testing.assert_allclose(_floats(_values(lines, "root")[0]), frame["root"]["pos"] + frame["root"]["rot"], atol=1e-7)
-    assert _values(lines, "event") == [["expression", "happy", "start", "-"]] and frame["events"] == [
-        {"type": "expression", "name": "happy", "state": "start"}]
+    assert _values(lines, "event") == [["expression", "happy", "start", "0.9"]] and frame["events"] == [
+        {"type": "expression", "name": "happy", "state": "start", "value": 0.9}]
     assert {v[0]: float(v[1]) for v in _values(lines, "timing")} == frame["timings_ms"]
 
     assert _values(lines, "reply.id") == [[reply["id"]]]
@@ -482,7 +482,7 @@ def test_websocket_end_to_end(mono_build):
     assert _values(lines, "frame.seq") == [["42"]]
     assert [b[0] for b in _values(lines, "blend")] == list(ARKIT_NAMES)
     np.testing.assert_allclose(_floats(_values(lines, "face.head_rot")[0]), HEAD, atol=1e-5)
-    assert ["expression:happy:start"] in _values(lines, "queued.event")
+    assert ["expression:happy:start=0.9"] in _values(lines, "queued.event")
     assert _values(lines, "sent") == [["ping", "1"], ["bogus", "2"]]
     replies = _values(lines, "reply")
     assert replies[0] == ["1", "ping", "True", "pong"]

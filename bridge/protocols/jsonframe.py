@@ -51,6 +51,7 @@ def frame_message(f: AvatarFrame) -> str:
         "bones": {"rot": [flat[26 + 4 * i:30 + 4 * i] for i in range(nb)],
                   "pos": [flat[26 + 4 * nb + 3 * i:29 + 4 * nb + 3 * i] for i in range(nb)]},
         "root": {"pos": flat[19:22], "rot": flat[22:26]},
+        "classes": {k: {n: round(float(v), 4) for n, v in d.items()} for k, d in f.classes.items()},
         "events": f.events,
         "timings_ms": {k: round(v, 3) for k, v in f.timings_ms.items()},
     }, separators=(",", ":"))

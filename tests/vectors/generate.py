@@ -36,7 +36,8 @@ def golden_frame() -> AvatarFrame:
         bone_rotations=np.array([[0.0, 0.0, 0.0, 1.0], face.head_rotation, face.left_eye, face.right_eye]),
         bone_positions=np.zeros((4, 3)),
         root_position=np.array([0.0, 0.0, 0.0]), root_rotation=np.array([0.0, 0.0, 0.0, 1.0]),
-        events=[{"type": "expression", "name": "happy", "state": "start"}],
+        classes={"expression": {"happy": 0.9, "neutral": 0.1}},
+        events=[{"type": "expression", "name": "happy", "state": "start", "value": 0.9}],
         timings_ms={"track": 8.5, "total": 9.25},
     )
 
