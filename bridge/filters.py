@@ -70,7 +70,10 @@ class OneEuroQuat:
         dt = t - self._t
         speed = quat.angle_between(q, self._q) / dt
         self._speed += _alpha(self.d_cutoff, dt) * (speed - self._speed)
-        cutoff = self.min_cutoff + self.beta * self._speed
-        self._q = quat.slerp(self._q, q, _alpha(cutoff, dt))
+        alpha = _alpha(self.min_cutoff + self.beta * self._speed, dt)
+        if q.shape[0] == 1:  # the head: the scalar slerp is several times cheaper than the batched one
+            self._q = quat.slerp(self._q[0], q[0], float(alpha[0]))[None]
+        else:
+            self._q = quat.slerp(self._q, q, alpha)
         self._t = t
         return self._q.copy()
