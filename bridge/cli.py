@@ -65,6 +65,8 @@ def overrides_from(args: argparse.Namespace) -> dict:
         put("websocket", enabled=False)
     if getattr(args, "ws_allow_remote", False):
         put("websocket", allow_remote=True)
+    if getattr(args, "ws_token", None):
+        put("websocket", token=args.ws_token)
     return o
 
 
@@ -85,7 +87,8 @@ def _add_common(p: argparse.ArgumentParser, source_help: str) -> None:
     p.add_argument("--vrchat-names", choices=("unified", "mapping"), help="VRChat parameter names")
     p.add_argument("--ws", metavar="HOST:PORT", help="WebSocket server address (default 127.0.0.1:8765)")
     p.add_argument("--no-ws", action="store_true", help="no WebSocket server")
-    p.add_argument("--ws-allow-remote", action="store_true", help="allow a non-loopback WebSocket host")
+    p.add_argument("--ws-allow-remote", action="store_true", help="allow a non-loopback WebSocket host (needs --ws-token)")
+    p.add_argument("--ws-token", metavar="SECRET", help="WebSocket clients must present this token")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="no live status line")
 

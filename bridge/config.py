@@ -90,6 +90,7 @@ class WebSocketSettings:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=_range(1, 65535))
     allow_remote: bool = field(default=False, metadata=_range(doc="required to bind a non-loopback host"))
+    token: str = field(default="", metadata=_range(doc="clients must send it (?token=... or Authorization: Bearer ...); required off loopback"))
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,14 @@ def from_tables(tables: dict, origin: str = "config") -> Config:
     if unknown:
         raise ConfigError(f"{origin}: unknown section [{sorted(unknown)[0]}]; allowed: {', '.join(SECTIONS)}")
     cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
-    if cfg.websocket.enabled and not _is_loopback(cfg.websocket.host) and not cfg.websocket.allow_remote:
-        raise ConfigError(f"{origin}: [websocket] host = {cfg.websocket.host!r} exposes the control socket to the "
-                          "network; set [websocket] allow_remote = true (or --ws-allow-remote) if you mean it")
+    ws = cfg.websocket
+    if ws.enabled and not _is_loopback(ws.host):
+        if not ws.allow_remote:
+            raise ConfigError(f"{origin}: [websocket] host = {ws.host!r} exposes the control socket to the "
+                              "network; set [websocket] allow_remote = true (or --ws-allow-remote) if you mean it")
+        if len(ws.token) < 16:
+            raise ConfigError(f"{origin}: [websocket] host = {ws.host!r} is reachable from the network, so "
+                              "[websocket] token must be set to a secret of at least 16 characters (or --ws-token)")
     return cfg
 
 

@@ -79,6 +79,9 @@ def _check_tuning(where: str, name: str, table: object) -> Tuning:
 
 def parse_spec(where: str, table: dict) -> MappingSpec:
     """Validate an `outputs`/`shapes` table pair (from a preset or the user's [mapping])."""
+    for key in ("outputs", "shapes"):
+        if not isinstance(table.get(key, {}), dict):
+            raise ConfigError(f"{where}: [mapping.{key}] must be a table, e.g. [mapping.{key}] on its own line")
     outputs = {n: _check_mix(where, n, m) for n, m in table.get("outputs", {}).items()}
     tuning = {n: _check_tuning(where, n, t) for n, t in table.get("shapes", {}).items()}
     return MappingSpec(outputs, tuning)

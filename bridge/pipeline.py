@@ -246,7 +246,7 @@ class Pipeline:
     def start_transports(self) -> None:
         ws = self.cfg.websocket
         if ws.enabled and self.ws is None:
-            self.ws = WebSocketServer(ws.host, ws.port, self.hello, self.submit)
+            self.ws = WebSocketServer(ws.host, ws.port, self.hello, self.submit, ws.token)
             self.ws.start()
         if self.watcher is not None:
             self.watcher.start()

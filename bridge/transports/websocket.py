@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hmac
 import logging
 import re
 import threading
@@ -18,8 +19,12 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from urllib.parse import parse_qs, urlsplit
+
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from ..errors import TransportError
 from ..protocols.jsonframe import Control, ControlError, parse_control, reply
@@ -58,9 +63,11 @@ class _Client:
 
 
 class WebSocketServer:
-    def __init__(self, host: str, port: int, hello: str, submit_control: Callable[[Control, Future], None]):
+    def __init__(self, host: str, port: int, hello: str, submit_control: Callable[[Control, Future], None],
+                 token: str = ""):
         self.host = host
         self.port = port
+        self._token = token
         self._hello = hello
         self._submit = submit_control
         self._clients: set[_Client] = set()
@@ -89,9 +96,23 @@ class WebSocketServer:
 
     async def _serve(self) -> None:
         self._server = await serve(self._handle, self.host, self.port, origins=[None, LOOPBACK_ORIGIN],
-                                   max_size=MAX_MESSAGE, compression=None, ping_interval=10, ping_timeout=10)
+                                   process_request=self._check_token, max_size=MAX_MESSAGE, compression=None,
+                                   ping_interval=10, ping_timeout=10)
         if self.port == 0:
             self.port = next(iter(self._server.sockets)).getsockname()[1]
+
+    def _check_token(self, conn: ServerConnection, request: Request) -> Response | None:
+        if not self._token:
+            return None
+        given = parse_qs(urlsplit(request.path).query).get("token", [""])[0]
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            given = auth[7:]
+        if hmac.compare_digest(given.encode(), self._token.encode()):
+            return None
+        log.warning("refused a WebSocket client from %s: missing or wrong token", conn.remote_address[0])
+        body = b"avatar-bridge: missing or wrong token (add ?token=... to the URL)\n"
+        return Response(401, "Unauthorized", Headers([("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]), body)
 
     async def _handle(self, conn: ServerConnection) -> None:
         client = _Client(conn)

@@ -1,0 +1,376 @@
+"""Recordings: every AvatarFrame the pipeline produced, with timestamps, in a compact,
+versioned, append-only binary file (`.abr`). Byte layout: docs/recording.md.
+
+    file    = header record*
+    header  = MAGIC(8) u16 version, u16 flags, u32 n, JSON(n bytes), u32 crc32(JSON)
+    record  = SYNC(2) u32 n, u8 kind, payload(n bytes), u32 crc32(n, kind, payload)
+
+All integers and floats little-endian. Kind 1 is a frame, kind 2 a change of channel names
+(a config reload that switched the preset). A record whose CRC does not match is skipped and the
+reader re-synchronises on the next record that checks out; a file cut short (a crash, a full
+disk) loses only its last record. Either way the reader says so in one line (`reader.damage`,
+also logged) and yields every frame it could read.
+
+Writing costs the pipeline thread one pack of ~160 float32 and a CRC (a few microseconds);
+a background thread does the disk writes, so the frame path never waits on the disk.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .arkit import ARKIT_NAMES, N_SHAPES
+from .errors import BridgeError
+from .frame import AvatarFrame, FaceState
+
+log = logging.getLogger("avatar_bridge.recording")
+
+MAGIC = b"\x89ABR\r\n\x1a\n"  # PNG-style: catches text-mode transfers and truncation to 7 bits
+VERSION = 1
+SYNC = b"\xabR"
+FLAG_LANDMARKS = 1
+KIND_FRAME = 1
+KIND_NAMES = 2
+N_LANDMARKS = 478
+SUFFIX = ".abr"
+
+_HEAD = struct.Struct("<8sHHI")  # magic, version, flags, JSON length
+_U32 = struct.Struct("<I")
+_REC = struct.Struct("<2sIB")  # sync, payload length, kind
+# seq, capture_time, source_time, presence, found|has_landmarks bits, image w, h, n_bones, n_blend, extras length
+_FRAME = struct.Struct("<QddfBHHHHI")
+_FOUND, _HAS_LMS = 1, 2
+# face floats: blendshapes(52) head_rot(4) head_pos(3) left_eye(4) right_eye(4) eye_angles(4) root_pos(3) root_rot(4)
+_FACE_FLOATS = N_SHAPES + 4 + 3 + 4 + 4 + 4 + 3 + 4
+MAX_RECORD = 16 << 20
+
+
+class RecordingError(BridgeError):
+    """A recording that cannot be read at all (not a recording, unknown version, bad header)."""
+
+
+def _crc(*parts: bytes) -> int:
+    c = 0
+    for p in parts:
+        c = zlib.crc32(p, c)
+    return c
+
+
+def _record(kind: int, payload: bytes) -> bytes:
+    head = _REC.pack(SYNC, len(payload), kind)
+    return head + payload + _U32.pack(_crc(head[2:], payload))
+
+
+def pack_frame(f: AvatarFrame, landmarks: bool = False) -> bytes:
+    """One frame record (kind 1), ready to append to a file."""
+    face = f.face
+    nb, nv = len(f.bone_names), len(f.blend_names)
+    lms = face.landmarks if landmarks else None
+    has_lms = lms is not None and np.shape(lms) == (N_LANDMARKS, 3)
+    extras = b""
+    if f.classes or f.events or f.timings_ms:
+        extras = json.dumps({"classes": f.classes, "events": f.events, "timings_ms": f.timings_ms},
+                            separators=(",", ":")).encode()
+    parts = [face.blendshapes, face.head_rotation, face.head_position, face.left_eye, face.right_eye,
+             face.eye_angles_deg, f.root_position, f.root_rotation]
+    if nb:
+        parts += [np.asarray(f.bone_rotations).ravel(), np.asarray(f.bone_positions).ravel()]
+    parts.append(f.blend_values)
+    if has_lms:
+        parts.append(np.asarray(lms).ravel())
+    floats = np.concatenate(parts).astype("<f4").tobytes()
+    head = _FRAME.pack(f.seq, f.capture_time, f.source_time, float(face.presence),
+                       (_FOUND if face.found else 0) | (_HAS_LMS if has_lms else 0),
+                       f.image_size[0], f.image_size[1], nb, nv, len(extras))
+    return _record(KIND_FRAME, head + floats + extras)
+
+
+def _unpack_frame(payload: bytes, blend_names: tuple[str, ...], bone_names: tuple[str, ...]) -> AvatarFrame:
+    seq, ct, st, presence, bits, w, h, nb, nv, n_extra = _FRAME.unpack_from(payload)
+    if nb != len(bone_names) or nv != len(blend_names):
+        raise ValueError(f"frame has {nb} bones/{nv} shapes but the names list {len(bone_names)}/{len(blend_names)}")
+    n_lms = N_LANDMARKS * 3 if bits & _HAS_LMS else 0
+    n = _FACE_FLOATS + 7 * nb + nv + n_lms
+    off = _FRAME.size
+    if len(payload) != off + 4 * n + n_extra:
+        raise ValueError("frame record has the wrong length")
+    a = np.frombuffer(payload, "<f4", n, off).astype(np.float64)
+    i = 0
+
+    def take(k: int) -> np.ndarray:
+        nonlocal i
+        i += k
+        return a[i - k:i]
+
+    blend = take(N_SHAPES).astype(np.float32)
+    face = FaceState(bool(bits & _FOUND), float(presence), blend, take(4), take(3), take(4), take(4), take(4))
+    root_pos, root_rot = take(3), take(4)
+    rots = take(4 * nb).reshape(nb, 4)
+    poss = take(3 * nb).reshape(nb, 3)
+    values = take(nv).astype(np.float32)
+    if n_lms:
+        face.landmarks = take(n_lms).astype(np.float32).reshape(N_LANDMARKS, 3)
+    extras = json.loads(payload[off + 4 * n:]) if n_extra else {}
+    return AvatarFrame(seq=seq, capture_time=ct, source_time=st, face=face, blend_names=blend_names,
+                       blend_values=values, bone_names=bone_names, bone_rotations=rots, bone_positions=poss,
+                       root_position=root_pos, root_rotation=root_rot, classes=extras.get("classes", {}),
+                       events=extras.get("events", []), timings_ms=extras.get("timings_ms", {}), image_size=(w, h))
+
+
+def _names_record(blend_names, bone_names) -> bytes:
+    return _record(KIND_NAMES, json.dumps({"blend_names": list(blend_names), "bone_names": list(bone_names)},
+                                          separators=(",", ":")).encode())
+
+
+class RecordingWriter:
+    """Appends frames to a recording; `write` is a Pipeline listener (`pipeline.listeners.append(w.write)`).
+
+    The header is written with the first frame's channel names; `meta` (JSON-able) goes into it
+    (mirror, preset, source, fps: `meta_for(cfg, source)`). A background thread flushes every
+    `flush_s` seconds; `close()` (idempotent, also run at interpreter exit) writes everything
+    left, so a recording stopped by Ctrl+C or SIGTERM is complete up to its last frame.
+    """
+
+    def __init__(self, path: str | Path, landmarks: bool = False, meta: dict | None = None, flush_s: float = 0.25):
+        self.path = Path(path)
+        self.landmarks = landmarks
+        self.meta = dict(meta or {})
+        self.frames = 0
+        self.bytes = 0
+        self._names: tuple | None = None
+        self._buf: list[bytes] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._error: OSError | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "wb")
+        except OSError as e:
+            raise RecordingError(f"cannot create recording {self.path} ({e.strerror}): choose a writable path") from None
+        self._stop = threading.Event()
+        self._flush_s = flush_s
+        self._thread = threading.Thread(target=self._run, name="recording-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def _header(self, blend_names, bone_names) -> bytes:
+        doc = {"format": "avatar-bridge recording", "version": VERSION, "created": time.time(),
+               "blend_names": list(blend_names), "bone_names": list(bone_names), "face_shapes": list(ARKIT_NAMES),
+               "landmarks": self.landmarks, "meta": self.meta}
+        js = json.dumps(doc, separators=(",", ":")).encode()
+        return _HEAD.pack(MAGIC, VERSION, FLAG_LANDMARKS if self.landmarks else 0, len(js)) + js + _U32.pack(zlib.crc32(js))
+
+    def write(self, frame: AvatarFrame) -> None:
+        names = (frame.blend_names, frame.bone_names)
+        rec = pack_frame(frame, self.landmarks)
+        with self._lock:
+            if self._closed:
+                return
+            if names != self._names:
+                self._buf.append(self._header(*names) if self._names is None else _names_record(*names))
+                self._names = names
+            self._buf.append(rec)
+            self.frames += 1
+
+    __call__ = write
+
+    def _drain(self) -> None:
+        with self._lock:
+            buf, self._buf = self._buf, []
+        if buf and self._error is None:
+            data = b"".join(buf)
+            try:
+                self._file.write(data)
+                self._file.flush()
+                self.bytes += len(data)
+            except OSError as e:
+                self._error = e
+                log.error("writing %s failed (%s): the recording stops here", self.path, e.strerror)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._flush_s):
+            self._drain()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._names is None:
+                self._buf.append(self._header((), ()))
+        atexit.unregister(self.close)
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._drain()
+        try:
+            self._file.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> "RecordingWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def meta_for(cfg, source=None) -> dict:
+    """The metadata `record` puts into the header."""
+    meta = {"mirror": cfg.source.mirror, "preset": cfg.mapping.preset}
+    if source is not None:
+        meta.update(source=getattr(source, "description", ""), fps=float(getattr(source, "fps", 0.0) or 0.0),
+                    live=bool(getattr(source, "live", False)))
+    return meta
+
+
+def attach_recorder(pipeline, path: str | Path, landmarks: bool = False) -> RecordingWriter:
+    """Create a writer with the pipeline's metadata and register it as a listener."""
+    w = RecordingWriter(path, landmarks, meta_for(pipeline.cfg, pipeline.source))
+    pipeline.listeners.append(w.write)
+    return w
+
+
+class RecordingReader:
+    """Iterates the frames of a recording. Damage (truncation, corrupted records) never raises:
+    the readable frames are yielded and `damage` holds a one-line description (also logged).
+    Only a file that is not a recording at all, or whose header is unreadable, raises RecordingError.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self._data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise RecordingError(f"recording {self.path} does not exist: check the path") from None
+        except OSError as e:
+            raise RecordingError(f"cannot read recording {self.path} ({e.strerror})") from None
+        d = self._data
+        if len(d) < _HEAD.size or d[:8] != MAGIC:
+            if len(d) < _HEAD.size and MAGIC.startswith(d[:8]):
+                raise RecordingError(f"{self.path}: recording is empty or cut short inside its header; nothing to read")
+            raise RecordingError(f"{self.path} is not an avatar-bridge recording (no {MAGIC[1:4].decode()} signature)")
+        _, version, self.flags, n = _HEAD.unpack_from(d)
+        if version > VERSION:
+            raise RecordingError(f"{self.path}: recording format version {version} is newer than this avatar-bridge "
+                                 f"understands ({VERSION}); upgrade avatar-bridge")
+        end = _HEAD.size + n
+        if end + 4 > len(d):
+            raise RecordingError(f"{self.path}: recording is cut short inside its header; nothing to read")
+        js = d[_HEAD.size:end]
+        if _U32.unpack_from(d, end)[0] != zlib.crc32(js):
+            raise RecordingError(f"{self.path}: recording header is corrupted (CRC mismatch); nothing to read")
+        self.header: dict = json.loads(js)
+        self.version = version
+        self.meta: dict = self.header.get("meta", {})
+        self.blend_names: tuple[str, ...] = tuple(self.header["blend_names"])
+        self.bone_names: tuple[str, ...] = tuple(self.header["bone_names"])
+        self._start = end + 4
+        self.damage: str | None = None
+        self.bad_records = 0
+        self.truncated = False
+        self.frames_read = 0
+
+    def __iter__(self) -> Iterator[AvatarFrame]:
+        d, pos, n = self._data, self._start, len(self._data)
+        blend, bones = self.blend_names, self.bone_names
+        index = frames = bad = 0
+        first_bad: tuple[int, int] | None = None
+        truncated = False
+        while pos < n:
+            if n - pos < _REC.size + 4:
+                truncated = True
+                break
+            sync, length, kind = _REC.unpack_from(d, pos)
+            end = pos + _REC.size + length
+            item, ok = None, False
+            if sync == SYNC and length <= MAX_RECORD:
+                if end + 4 > n:  # runs past the end: cut short, unless a good record follows (damaged length)
+                    nxt = self._resync(pos + 1)
+                    if nxt is None:
+                        truncated = True
+                        break
+                elif _U32.unpack_from(d, end)[0] == _crc(d[pos + 2:pos + _REC.size], d[pos + _REC.size:end]):
+                    try:
+                        payload = d[pos + _REC.size:end]
+                        if kind == KIND_FRAME:
+                            item = _unpack_frame(payload, blend, bones)
+                        elif kind == KIND_NAMES:
+                            names = json.loads(payload)
+                            blend, bones = tuple(names["blend_names"]), tuple(names["bone_names"])
+                        ok = True  # unknown kinds (a newer minor version) are skipped
+                    except (ValueError, KeyError, TypeError, struct.error):
+                        ok = False
+            if ok:
+                pos = end + 4
+                index += 1
+                if item is not None:
+                    frames += 1
+                    yield item
+                continue
+            # a damaged record: skip it and re-synchronise on the next record that checks out
+            if first_bad is None:
+                first_bad = (index, pos)
+            bad += 1
+            index += 1
+            nxt = self._resync(pos + 1)
+            if nxt is None:
+                break
+            pos = nxt
+        self.frames_read, self.bad_records, self.truncated = frames, bad, truncated
+        self._describe(first_bad, frames)
+
+    def _resync(self, pos: int) -> int | None:
+        d, n = self._data, len(self._data)
+        while True:
+            pos = d.find(SYNC, pos)
+            if pos < 0 or n - pos < _REC.size + 4:
+                return None
+            _, length, _ = _REC.unpack_from(d, pos)
+            end = pos + _REC.size + length
+            if length <= MAX_RECORD and end + 4 <= n and \
+                    _U32.unpack_from(d, end)[0] == _crc(d[pos + 2:pos + _REC.size], d[pos + _REC.size:end]):
+                return pos
+            pos += 1
+
+    def _describe(self, first_bad, frames: int) -> None:
+        msgs = []
+        if first_bad is not None:
+            msgs.append(f"{self.bad_records} corrupted record(s) skipped (first: record {first_bad[0]} at byte "
+                        f"{first_bad[1]}, CRC mismatch)")
+        if self.truncated:
+            msgs.append("the file is truncated (its last record is cut short)")
+        damage = f"{self.path}: " + " and ".join(msgs) + f"; using the {frames} readable frames" if msgs else None
+        if damage and damage != self.damage:
+            log.warning("%s", damage)
+        self.damage = damage
+
+    def frames(self) -> list[AvatarFrame]:
+        return list(self)
+
+    @property
+    def fps(self) -> float:
+        """The recording's frame rate: the source's, else estimated from the timestamps."""
+        fps = float(self.meta.get("fps") or 0.0)
+        if 1 <= fps <= 240 and not self.meta.get("live"):
+            return fps
+        times = [f.source_time for f in self]
+        if len(times) < 2:
+            return fps if fps > 0 else 30.0
+        dt = float(np.median(np.diff(times)))
+        return 1.0 / dt if dt > 0 else 30.0
+
+
+def read_recording(path: str | Path) -> tuple[RecordingReader, list[AvatarFrame]]:
+    r = RecordingReader(path)
+    frames = r.frames()
+    return r, frames
