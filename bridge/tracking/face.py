@@ -9,6 +9,7 @@ import numpy as np
 from ..arkit import N_SHAPES, mediapipe_index_map
 from ..errors import ModelError
 from ..models import load_model
+from .native_logs import quiet_native_logs
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -51,13 +52,20 @@ class FaceTracker:
             output_facial_transformation_matrixes=True,
         )
         try:
-            self._landmarker = vision.FaceLandmarker.create_from_options(opts)
+            with quiet_native_logs():
+                self._landmarker = vision.FaceLandmarker.create_from_options(opts)
+                # The first inference prints more notices: run it now on a blank image.
+                blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
+                if still_images:
+                    self._landmarker.detect(blank)
+                else:
+                    self._landmarker.detect_for_video(blank, 0)
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"MediaPipe could not load {model.path.name} ({e}); rebuild it with "
                              "`python models/build_face_landmarker.py`") from None
         self.still_images = still_images
         self._index: np.ndarray | None = None
-        self._last_ts = -1
+        self._last_ts = 0
 
     def process(self, rgb: np.ndarray, timestamp_ms: int) -> FaceObservation | None:
         """Track one RGB uint8 image; timestamps must increase (older ones are bumped forward)."""
