@@ -53,6 +53,7 @@ class _FileReader(Source):
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._t0: float | None = None
+        self.frames_read = 0  # handed to the pipeline; the soak checks none is lost after this
         self._thread = threading.Thread(target=self._run, name="source-reader", daemon=True)
 
     def _start(self) -> None:
@@ -96,6 +97,7 @@ class _FileReader(Source):
                 raise SourceError(f"{self.description}: reading failed ({self._error})")
             return None
         rgb, st, index = item
+        self.frames_read += 1
         if not self.fast:
             now = time.monotonic()
             if self._t0 is None:
