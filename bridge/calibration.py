@@ -21,9 +21,17 @@ PROFILE_VERSION = 1
 MIN_RANGE = 0.05
 
 
+def user_config_dir() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")) / "avatar-bridge"
+
+
 def default_profile_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "avatar-bridge" / "calibration.json"
+    return user_config_dir() / "calibration.json"
+
+
+def default_config_path() -> Path:
+    """Where the dashboard saves mapping edits when the sidecar runs without --config."""
+    return user_config_dir() / "config.toml"
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_recording
 from .errors import BridgeError, ConfigError
 
 log = logging.getLogger("avatar_bridge")
@@ -71,7 +71,6 @@ def overrides_from(args: argparse.Namespace) -> dict:
 
 
 def _add_common(p: argparse.ArgumentParser, source_help: str) -> None:
-    p.add_argument("--config", type=Path, help="TOML config file (reloaded when it changes)")
     p.add_argument("--source", help=source_help)
     p.add_argument("--loop", action="store_true", help="restart a video/image source at its end")
     p.add_argument("--fast", action="store_true", help="process as fast as possible instead of at the source's frame rate")
@@ -80,6 +79,12 @@ def _add_common(p: argparse.ArgumentParser, source_help: str) -> None:
     p.add_argument("--no-mirror", dest="mirror", action="store_false", help="avatar is you (first person)")
     p.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
     p.add_argument("--calibration", type=Path, help="calibration profile to use")
+    add_transport_flags(p)
+
+
+def add_transport_flags(p: argparse.ArgumentParser) -> None:
+    """--config, the transports' flags, -v and -q: shared by every command that streams."""
+    p.add_argument("--config", type=Path, help="TOML config file (reloaded when it changes)")
     p.add_argument("--vmc", metavar="HOST:PORT", help="send VMC to this address (default 127.0.0.1:39539)")
     p.add_argument("--no-vmc", action="store_true", help="do not send VMC")
     p.add_argument("--vrchat", metavar="HOST:PORT", nargs="?", const="127.0.0.1:9000",
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--camera", default="0", help="camera index to test (default 0)")
     init = sub.add_parser("init-config", help="write a commented config file to start from")
     init.add_argument("path", type=Path)
+    cli_recording.add_commands(sub)
     return ap
 
 
@@ -141,7 +147,8 @@ def _describe_outputs(cfg) -> list[str]:
     if cfg.vrchat.enabled:
         out.append(f"VRChat OSC -> udp://{cfg.vrchat.host}:{cfg.vrchat.port} ({cfg.vrchat.names} names)")
     if cfg.websocket.enabled:
-        out.append(f"WebSocket on ws://{cfg.websocket.host}:{cfg.websocket.port}")
+        out.append(f"WebSocket on ws://{cfg.websocket.host}:{cfg.websocket.port} "
+                   f"(dashboard: http://{cfg.websocket.host}:{cfg.websocket.port}/)")
     return out or ["no transport enabled"]
 
 
@@ -150,15 +157,31 @@ def _install_sigterm(pipeline) -> None:
 
 
 def cmd_run(args: argparse.Namespace, status) -> int:
+    """`run`, and `record` (the same with --out FILE: every output frame is also saved)."""
     cfg, o = _load_config(args)
     pipeline = _make_pipeline(args, cfg, o)
+    writer = None
+    if getattr(args, "out", None) is not None:
+        try:
+            writer = cli_recording.setup_recording(args, pipeline)
+        except BaseException:
+            pipeline.close()
+            raise
     _install_sigterm(pipeline)
-    log.info("source: %s | %s", pipeline.source.description, " | ".join(_describe_outputs(cfg)))
+    rec = f" | recording to {writer.path}" if writer else ""
+    log.info("source: %s | %s%s", pipeline.source.description, " | ".join(_describe_outputs(cfg)), rec)
     if not args.quiet:
-        pipeline.listeners.append(lambda f: status.update(_status_text(pipeline)))
-    stats = pipeline.run()
-    status.clear()
+        suffix = (lambda: f" | rec {writer.frames}") if writer else (lambda: "")
+        pipeline.listeners.append(lambda f: status.update(_status_text(pipeline) + suffix()))
+    try:
+        stats = pipeline.run()
+    finally:
+        if writer is not None:
+            writer.close()  # also on Ctrl+C: everything received so far is on disk
+        status.clear()
     log.info("done: %d frames, face found in %d, %.1f fps", stats.frames, stats.faces, stats.fps)
+    if writer is not None:
+        log.info("recorded %d frames (%.0f kB) to %s", writer.frames, writer.bytes / 1024, writer.path)
     return 0
 
 
@@ -227,8 +250,8 @@ def cmd_init_config(args: argparse.Namespace, status) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "calibrate": cmd_calibrate, "doctor": cmd_doctor,
-            "init-config": cmd_init_config}
+COMMANDS = {"run": cmd_run, "record": cmd_run, "demo": cmd_demo, "calibrate": cmd_calibrate, "doctor": cmd_doctor,
+            "init-config": cmd_init_config, **cli_recording.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

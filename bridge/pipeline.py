@@ -18,9 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .arkit import INDEX
-from .calibration import CalibrationRun, default_profile_path, load_profile, save_profile
-from .config import Config, load
+from importlib import resources
+
+from .arkit import ARKIT_NAMES, INDEX
+from .calibration import CalibrationRun, default_config_path, default_profile_path, load_profile, save_profile
+from .config import Config, deep_merge, load
+from .live_config import LiveEdits, save_to_toml
+from .preview import PreviewEncoder
 from .errors import BridgeError
 from .frame import AvatarFrame, FaceState
 from .mapping import Mapper, load_preset, merge
@@ -71,7 +75,9 @@ class Stats:
 class ConfigWatcher:
     """Polls the config file; a valid new version is handed over, an invalid one is reported once."""
 
-    def __init__(self, path: Path, overrides: dict, on_config: Callable[[Config], None], interval_s: float = 0.5):
+    def __init__(self, path: Path, overrides: Callable[[], dict], on_config: Callable[[Config], None],
+                 interval_s: float = 0.5):
+        """`overrides()` gives the tables layered over the file (flags, then live edits)."""
         self.path = path
         self.overrides = overrides
         self.on_config = on_config
@@ -97,7 +103,7 @@ class ConfigWatcher:
             return
         self._mtime = m
         try:
-            cfg = load(self.path, self.overrides)
+            cfg = load(self.path, self.overrides())
         except BridgeError as e:
             if str(e) != self._last_error:
                 self._last_error = str(e)
@@ -153,7 +159,9 @@ class Pipeline:
         self.vrchat: UdpSender | None = None
         self.ws: WebSocketServer | None = None
         self._configure(cfg)
-        self.watcher = ConfigWatcher(config_path, self.overrides, self._offer_config) if config_path else None
+        self.live = LiveEdits()
+        self.preview: PreviewEncoder | None = None
+        self.watcher = ConfigWatcher(config_path, self._layered, self._offer_config) if config_path else None
 
     # --- configuration ------------------------------------------------------------------
     def _configure(self, cfg: Config) -> None:
@@ -180,6 +188,9 @@ class Pipeline:
             current.close()
         return UdpSender(host, port, name) if enabled else None
 
+    def _layered(self, live: dict | None = None) -> dict:
+        return deep_merge(self.overrides, self.live.tables if live is None else live)
+
     def _offer_config(self, cfg: Config) -> None:
         self._pending_config = cfg  # picked up by the pipeline thread at the next frame
 
@@ -198,12 +209,33 @@ class Pipeline:
         elif c == "resume":
             self.paused = False
             fut.set_result((True, "resumed"))
+        elif c in ("set_preset", "set_shape", "set_output", "rename"):
+            try:
+                mapper = self.retargeter.mapper
+                tables = self.live.proposal(c, control.args, mapper, lambda name: self._mix_of(name))
+                cfg = load(self.config_path, self._layered(tables))
+                build_mapper(cfg)  # validates the whole mapping before anything changes
+            except BridgeError as e:
+                fut.set_result((False, str(e)))
+                return
+            self.live.commit(tables)
+            self._configure(cfg)
+            fut.set_result((True, f"{c} applied (not saved: send save_config to keep it)"))
+        elif c == "save_config":
+            path = self.config_path or default_config_path()
+            try:
+                save_to_toml(path, self.live.tables, resources.files("bridge.assets").joinpath("avatar-bridge.toml").read_text())
+            except (OSError, ValueError) as e:
+                fut.set_result((False, f"could not write {path} ({e}); check the folder's permissions"))
+                return
+            hint = "" if self.config_path else f"; start with --config {path} to use it"
+            fut.set_result((True, f"saved to {path}{hint}"))
         elif c == "reload_config":
             if self.watcher is None:
                 fut.set_result((False, "no config file in use (start with --config FILE)"))
                 return
             try:
-                self._configure(load(self.config_path, self.overrides))
+                self._configure(load(self.config_path, self._layered()))
                 fut.set_result((True, f"reloaded {self.config_path}"))
             except BridgeError as e:
                 fut.set_result((False, f"{e}; keeping the last good config"))
@@ -212,6 +244,11 @@ class Pipeline:
                 fut.set_result((False, "a calibration is already running"))
                 return
             self.start_calibration(self.cfg.calibration.neutral_seconds, 0.0, fut)
+
+    def _mix_of(self, output: str) -> dict[str, float]:
+        mapper = self.retargeter.mapper
+        row = mapper.weights[mapper.names.index(output)]
+        return {ARKIT_NAMES[i]: float(row[i]) for i in np.flatnonzero(row)}
 
     def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,
                           announce=lambda phase, seconds: log.info("calibrating %s: %.1f s", phase, seconds)) -> None:
@@ -246,8 +283,11 @@ class Pipeline:
     def start_transports(self) -> None:
         ws = self.cfg.websocket
         if ws.enabled and self.ws is None:
-            self.ws = WebSocketServer(ws.host, ws.port, self.hello, self.submit, ws.token)
+            page = resources.files("bridge.dashboard").joinpath("index.html").read_bytes()
+            self.ws = WebSocketServer(ws.host, ws.port, self.hello, self.submit, ws.token,
+                                      pages={"/": ("text/html; charset=utf-8", page)})
             self.ws.start()
+            self.preview = PreviewEncoder(self.ws.publish_preview)
         if self.watcher is not None:
             self.watcher.start()
 
@@ -336,6 +376,8 @@ class Pipeline:
         self._seq += 1
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
         self._send(frame, state)
+        if self.preview is not None and self.ws is not None and self.ws.preview_wanted:
+            self.preview.offer(frame.seq, src.rgb, None if obs is None else obs.landmarks)
         t3 = time.perf_counter()
         frame.timings_ms.update(send=(t3 - t2) * 1000, total=track_ms + (t3 - t1) * 1000)
         self.stats.add(frame)
@@ -360,6 +402,9 @@ class Pipeline:
         if self.watcher is not None:
             self.watcher.stop()
         self.source.close()
+        if self.preview is not None:
+            self.preview.close()
+            self.preview = None
         if self.ws is not None:
             self.ws.stop()
             self.ws = None

@@ -33,7 +33,7 @@ class Progress:
         self.interval = refresh_s if self.tty else log_every_s
         self.n = 0
         self.started = time.monotonic()
-        self._last = 0.0
+        self._last = float("-inf")  # the first update shows at once
         self._closed = False
 
     def line(self) -> str:

@@ -76,7 +76,7 @@ def test_hot_reload_keeps_last_good_config(tmp_path, caplog):
     path = tmp_path / "c.toml"
     path.write_text('[mapping]\npreset = "vrm0"\n')
     got = []
-    w = ConfigWatcher(path, {"vmc": {"port": 1234}}, got.append)
+    w = ConfigWatcher(path, lambda: {"vmc": {"port": 1234}}, got.append)
     path.write_text('[mapping]\npreset = "vrm1"\n')
     w.check()
     assert got[-1].mapping.preset == "vrm1" and got[-1].vmc.port == 1234  # flags still win

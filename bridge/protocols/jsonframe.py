@@ -2,12 +2,14 @@
 
 Server -> client: one `hello` on connect (and again whenever the channel lists change), then
 one `frame` per processed image; `reply` answers each control message.
-Client -> server: control messages {"type": <command>, "id": optional string/number}.
+Client -> server: control messages {"type": <command>, "id": optional string/number, ...arguments};
+each command's arguments and their types are in COMMANDS, and nothing else is accepted.
+No command names a file: the sidecar never reads or writes a path chosen by a client.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -16,8 +18,18 @@ from .. import __version__
 from ..frame import AvatarFrame
 
 SCHEMA_VERSION = 1
-COMMANDS = ("calibrate", "reload_config", "pause", "resume", "ping")
+# command -> {argument: (type, required)}; the types are JSON's: bool, number, str, dict of numbers.
+COMMANDS: dict[str, dict[str, tuple[str, bool]]] = {
+    "calibrate": {}, "reload_config": {}, "pause": {}, "resume": {}, "ping": {},
+    "subscribe": {"preview": ("bool", True)},
+    "set_preset": {"preset": ("str", True)},
+    "set_shape": {"shape": ("str", True), "key": ("str", True), "value": ("number", True)},
+    "set_output": {"output": ("str", True), "mix": ("mix", True)},
+    "rename": {"output": ("str", True), "to": ("str", True)},
+    "save_config": {},
+}
 MAX_CONTROL_BYTES = 4096
+MAX_NAME = 64
 
 
 def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool) -> str:
@@ -61,6 +73,7 @@ def frame_message(f: AvatarFrame) -> str:
 class Control:
     command: str
     id: str | int | None
+    args: dict = field(default_factory=dict)  # validated arguments, see COMMANDS
 
 
 class ControlError(ValueError):
@@ -85,17 +98,52 @@ def parse_control(raw: str | bytes) -> Control:
     if mid is not None and (isinstance(mid, bool) or not isinstance(mid, (str, int))):
         raise ControlError("'id' must be a string or an integer")
     kind = msg.get("type")
-    if kind not in COMMANDS:
+    if not isinstance(kind, str) or kind not in COMMANDS:
         raise ControlError(f"unknown type {kind!r}; allowed: {', '.join(COMMANDS)}", mid)
-    extra = set(msg) - {"type", "id"}
+    spec = COMMANDS[kind]
+    extra = set(msg) - {"type", "id"} - set(spec)
     if extra:
-        raise ControlError(f"unexpected keys {sorted(extra)} for {kind!r}; allowed: type, id", mid)
-    return Control(kind, mid)
+        raise ControlError(f"unexpected keys {sorted(extra)} for {kind!r}; allowed: {', '.join(['type', 'id', *spec])}", mid)
+    args = {}
+    for name, (typ, required) in spec.items():
+        if name not in msg:
+            if required:
+                raise ControlError(f"{kind!r} needs {name!r} ({typ})", mid)
+            continue
+        args[name] = _check_arg(kind, name, typ, msg[name], mid)
+    return Control(kind, mid, args)
+
+
+def _check_arg(kind: str, name: str, typ: str, value: object, mid):
+    bad = ControlError(f"{kind!r}: {name!r} must be {'a ' + typ if typ != 'mix' else 'an object of ARKit name: number'}", mid)
+    if typ == "bool":
+        if not isinstance(value, bool):
+            raise bad
+    elif typ == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) > 1e6:
+            raise bad
+        value = float(value)
+    elif typ == "str":
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_NAME:
+            raise bad
+    elif typ == "mix":
+        if not isinstance(value, dict) or not 0 < len(value) <= 52 or not all(
+                isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and abs(v) <= 1e6
+                for k, v in value.items()):
+            raise bad
+        value = {k: float(v) for k, v in value.items()}
+    return value
 
 
 def reply(id: str | int | None, command: str | None, ok: bool, message: str) -> str:
     return json.dumps({"type": "reply", "v": SCHEMA_VERSION, "id": id, "command": command,
                        "ok": ok, "message": message}, separators=(",", ":"))
+
+
+def preview_message(seq: int, jpeg_b64: str, width: int, height: int, landmarks: list[float]) -> str:
+    """A downscaled camera image (JPEG, base64) with the face landmarks as flat x, y pairs in 0..1."""
+    return json.dumps({"type": "preview", "v": SCHEMA_VERSION, "seq": seq, "w": width, "h": height,
+                       "jpeg": jpeg_b64, "landmarks": landmarks}, separators=(",", ":"))
 
 
 def schema() -> dict:

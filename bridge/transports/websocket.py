@@ -40,11 +40,13 @@ ControlHandler = Callable[[Control], tuple[bool, str]]
 
 
 class _Client:
-    __slots__ = ("conn", "frame", "ordered", "wake", "dropped", "sent", "tokens", "token_t")
+    __slots__ = ("conn", "frame", "preview", "wants_preview", "ordered", "wake", "dropped", "sent", "tokens", "token_t")
 
     def __init__(self, conn: ServerConnection):
         self.conn = conn
         self.frame: str | None = None
+        self.preview: str | None = None
+        self.wants_preview = False
         self.ordered: deque[str] = deque()
         self.wake = asyncio.Event()
         self.dropped = 0
@@ -64,8 +66,10 @@ class _Client:
 
 class WebSocketServer:
     def __init__(self, host: str, port: int, hello: str, submit_control: Callable[[Control, Future], None],
-                 token: str = ""):
+                 token: str = "", pages: dict[str, tuple[str, bytes]] | None = None):
+        """`pages` maps HTTP paths to (content type, body): plain GETs on the same port get them."""
         self.host = host
+        self._pages = pages or {}
         self.port = port
         self._token = token
         self._hello = hello
@@ -80,6 +84,10 @@ class WebSocketServer:
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    @property
+    def preview_wanted(self) -> bool:
+        return any(c.wants_preview for c in list(self._clients))
 
     def start(self) -> None:
         self._thread.start()
@@ -96,10 +104,23 @@ class WebSocketServer:
 
     async def _serve(self) -> None:
         self._server = await serve(self._handle, self.host, self.port, origins=[None, LOOPBACK_ORIGIN],
-                                   process_request=self._check_token, max_size=MAX_MESSAGE, compression=None,
+                                   process_request=self._process_request, max_size=MAX_MESSAGE, compression=None,
                                    ping_interval=10, ping_timeout=10)
         if self.port == 0:
             self.port = next(iter(self._server.sockets)).getsockname()[1]
+
+    def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        denied = self._check_token(conn, request)
+        if denied is not None:
+            return denied
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        page = self._pages.get(urlsplit(request.path).path)
+        if page is None:
+            return _plain(404, "Not Found", b"not found\n")
+        ctype, body = page
+        return Response(200, "OK", Headers([("Content-Type", ctype), ("Content-Length", str(len(body))),
+                                            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]), body)
 
     def _check_token(self, conn: ServerConnection, request: Request) -> Response | None:
         if not self._token:
@@ -111,8 +132,7 @@ class WebSocketServer:
         if hmac.compare_digest(given.encode(), self._token.encode()):
             return None
         log.warning("refused a WebSocket client from %s: missing or wrong token", conn.remote_address[0])
-        body = b"avatar-bridge: missing or wrong token (add ?token=... to the URL)\n"
-        return Response(401, "Unauthorized", Headers([("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]), body)
+        return _plain(401, "Unauthorized", b"avatar-bridge: missing or wrong token (add ?token=... to the URL)\n")
 
     async def _handle(self, conn: ServerConnection) -> None:
         client = _Client(conn)
@@ -140,6 +160,10 @@ class WebSocketServer:
             self.rejected_controls += 1
             self._queue(client, reply(e.id, None, False, str(e)))
             return
+        if control.command == "subscribe":  # per connection: answered here, not by the pipeline
+            client.wants_preview = control.args["preview"]
+            self._queue(client, reply(control.id, "subscribe", True, f"preview {'on' if client.wants_preview else 'off'}"))
+            return
         fut: Future = Future()
         self._submit(control, fut)
         try:
@@ -163,6 +187,9 @@ class WebSocketServer:
                     frame, client.frame = client.frame, None
                     await client.conn.send(frame)
                     client.sent += 1
+                if client.preview is not None:
+                    preview, client.preview = client.preview, None
+                    await client.conn.send(preview)
         except ConnectionClosed:
             pass
 
@@ -177,6 +204,15 @@ class WebSocketServer:
                 self.frames_dropped += 1
             c.frame = text
             c.wake.set()
+
+    def publish_preview(self, text: str) -> None:
+        self._loop.call_soon_threadsafe(self._set_preview, text)
+
+    def _set_preview(self, text: str) -> None:
+        for c in self._clients:
+            if c.wants_preview:
+                c.preview = text
+                c.wake.set()
 
     def publish_hello(self, text: str) -> None:
         self._loop.call_soon_threadsafe(self._set_hello, text)
@@ -202,3 +238,8 @@ class WebSocketServer:
             pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+
+def _plain(status: int, reason: str, body: bytes) -> Response:
+    return Response(status, reason, Headers([("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(body)))]), body)
