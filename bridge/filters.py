@@ -15,14 +15,19 @@ def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:
     return 1.0 / (1.0 + tau / dt)
 
 
-class OneEuro:
-    """Filters an array of any shape; each element is its own channel."""
-
+class _OneEuroBase:
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0):
         self.min_cutoff = min_cutoff
         self.beta = beta
         self.d_cutoff = d_cutoff
         self.reset()
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+
+class OneEuro(_OneEuroBase):
+    """Filters an array of any shape; each element is its own channel."""
 
     def reset(self) -> None:
         self._x: np.ndarray | None = None
@@ -43,17 +48,11 @@ class OneEuro:
         return self._x.copy()
 
 
-class OneEuroQuat:
+class OneEuroQuat(_OneEuroBase):
     """One Euro on rotations: speed is angular (rad/s), smoothing is a slerp, signs stay continuous.
 
     Works on (N, 4) arrays of quaternions; each row is filtered independently.
     """
-
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0):
-        self.min_cutoff = min_cutoff
-        self.beta = beta
-        self.d_cutoff = d_cutoff
-        self.reset()
 
     def reset(self) -> None:
         self._q: np.ndarray | None = None
