@@ -44,6 +44,14 @@ def overrides_from(args: argparse.Namespace) -> dict:
         put("source", fast=True)
     if getattr(args, "mirror", None) is not None:
         put("source", mirror=args.mirror)
+    if getattr(args, "face", None) is False:
+        put("face", enabled=False)
+    if getattr(args, "pose", None):
+        put("pose", enabled=True, model=args.pose)
+    if getattr(args, "body_mode", None):
+        put("pose", mode=args.body_mode)
+    if getattr(args, "hands", False):
+        put("hands", enabled=True)
     if getattr(args, "preset", None):
         put("mapping", preset=args.preset)
     if getattr(args, "calibration", None):
@@ -79,6 +87,11 @@ def _add_common(p: argparse.ArgumentParser, source_help: str) -> None:
     p.add_argument("--no-mirror", dest="mirror", action="store_false", help="avatar is you (first person)")
     p.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
     p.add_argument("--calibration", type=Path, help="calibration profile to use")
+    p.add_argument("--no-face", dest="face", action="store_false", default=None, help="no face tracking")
+    p.add_argument("--pose", nargs="?", const="full", choices=("lite", "full", "heavy"),
+                   help="body tracking (model: lite, full (default) or heavy)")
+    p.add_argument("--body-mode", choices=("auto", "full", "upper"), help="upper = seated: legs at rest, hips fixed")
+    p.add_argument("--hands", action="store_true", help="finger tracking")
     add_transport_flags(p)
 
 

@@ -44,6 +44,42 @@ class FaceSettings:
 
 
 @dataclass(frozen=True)
+class PoseSettings:
+    enabled: bool = False
+    model: str = field(default="full", metadata=_range(choices=("lite", "full", "heavy"), doc="heavy: build it first"))
+    min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    mode: str = field(default="auto", metadata=_range(choices=("auto", "full", "upper"),
+                                                      doc="upper: seated (legs at rest, hips fixed); auto: upper when legs are not visible"))
+    leg_visibility: float = field(default=0.5, metadata=_range(0, 1))
+    seated_hip_deg: float = field(default=90.0, metadata=_range(0, 150))
+    seated_knee_deg: float = field(default=90.0, metadata=_range(0, 160))
+    arm_rest_down_deg: float = field(default=70.0, metadata=_range(0, 90, doc="an arm out of view eases to hang this far down"))
+    neck_share: float = field(default=0.5, metadata=_range(0, 1))
+    move_root: bool = True
+    root_gain: float = field(default=1.0, metadata=_range(0, 10))
+    hold_s: float = field(default=0.3, metadata=_range(0, 10))
+    ease_s: float = field(default=0.6, metadata=_range(0.01, 10))
+    return_s: float = field(default=0.25, metadata=_range(0.01, 10))
+    rotation_min_cutoff: float = field(default=1.5, metadata=_range(0.01, 100))
+    rotation_beta: float = field(default=0.5, metadata=_range(0, 1000))
+
+
+@dataclass(frozen=True)
+class HandsSettings:
+    enabled: bool = False
+    num_hands: int = field(default=2, metadata=_range(1, 2))
+    min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
+    skip_when_out_of_view: bool = field(default=True, metadata=_range(doc="no hand inference while no wrist is in view (needs [pose])"))
+    hold_s: float = field(default=0.25, metadata=_range(0, 10))
+    ease_s: float = field(default=0.5, metadata=_range(0.01, 10))
+    return_s: float = field(default=0.3, metadata=_range(0.01, 10))
+    rotation_min_cutoff: float = field(default=2.0, metadata=_range(0.01, 100))
+    rotation_beta: float = field(default=0.6, metadata=_range(0, 1000))
+
+
+@dataclass(frozen=True)
 class FilterSettings:
     enabled: bool = True
     blend_min_cutoff: float = field(default=1.5, metadata=_range(0.01, 100))
@@ -104,6 +140,8 @@ class MappingSettings:
 class Config:
     source: SourceSettings = field(default_factory=SourceSettings)
     face: FaceSettings = field(default_factory=FaceSettings)
+    pose: PoseSettings = field(default_factory=PoseSettings)
+    hands: HandsSettings = field(default_factory=HandsSettings)
     filter: FilterSettings = field(default_factory=FilterSettings)
     tracking_loss: TrackingLossSettings = field(default_factory=TrackingLossSettings)
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
@@ -114,7 +152,8 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {
-    "source": SourceSettings, "face": FaceSettings, "filter": FilterSettings,
+    "source": SourceSettings, "face": FaceSettings, "pose": PoseSettings, "hands": HandsSettings,
+    "filter": FilterSettings,
     "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
     "vmc": VmcSettings, "vrchat": VrchatSettings, "websocket": WebSocketSettings,
 }

@@ -31,7 +31,6 @@ class Model:
 def load_model(name: str, directory: Path | None = None) -> Model:
     d = directory or models_dir()
     card_path = d / f"{name}.card.json"
-    rebuild = f"python models/build_{name}.py"
     if not card_path.is_file():
         raise ModelError(f"model card {card_path} is missing: reinstall avatar-bridge or restore models/{name}.card.json")
     try:
@@ -40,6 +39,7 @@ def load_model(name: str, directory: Path | None = None) -> Model:
         expected = card["sha256"]
     except (ValueError, KeyError) as e:
         raise ModelError(f"model card {card_path} is unreadable ({e}): restore it from the repository") from None
+    rebuild = f"python models/{card.get('build_script', f'build_{name}.py')}"
     if not path.is_file():
         raise ModelError(f"model file {path} is missing: run `{rebuild}` in the repository, then reinstall")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

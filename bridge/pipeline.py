@@ -27,13 +27,15 @@ from .live_config import LiveEdits, save_to_toml
 from .preview import PreviewEncoder
 from .errors import BridgeError
 from .frame import AvatarFrame, FaceState
-from .mapping import Mapper, load_preset, merge
+from .mapping import Mapper, MappingSpec, load_preset, merge
 from .protocols import jsonframe, vmc, vrchat
 from .protocols.jsonframe import Control
-from .retarget.avatar import FACE_BONES, AvatarRetargeter
+from .retarget.avatar import AvatarRetargeter
 from .retarget.face import FaceSolver, head_from_matrix
 from .sources import Source
-from .tracking.face import FaceTracker, FaceTrackerSettings
+from .retarget.skeleton import SkeletonRetargeter
+from .tracking.combined import Observations, Trackers
+from .tracking.face import FaceTracker
 from .transports.udp import UdpSender
 from .transports.websocket import WebSocketServer
 
@@ -122,6 +124,8 @@ class ConfigWatcher:
 
 
 def build_mapper(cfg: Config) -> Mapper:
+    if not cfg.face.enabled:
+        return Mapper(MappingSpec())  # no face: send no blendshapes rather than a frozen neutral face
     m = cfg.mapping
     return Mapper(merge(load_preset(m.preset), m.spec, m.drop))
 
@@ -144,15 +148,11 @@ class Pipeline:
         self._calibration_future: Future | None = None
         self._t0 = time.monotonic()
         self._seq = 0
-        self._bone_positions = np.zeros((len(FACE_BONES), 3))
         self.profile_path = Path(cfg.calibration.profile).expanduser() if cfg.calibration.profile else default_profile_path()
         profile = load_profile(self.profile_path)
         if profile is not None:
             log.info("calibration profile %s loaded", self.profile_path)
-        self.tracker = tracker or FaceTracker(FaceTrackerSettings(
-            cfg.face.min_detection_confidence, cfg.face.min_detection_confidence, cfg.face.min_tracking_confidence),
-            still_images=source.still)
-        self._own_tracker = tracker is None
+        self.trackers = Trackers(cfg, source.still, face=tracker)
         self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
         self._vrchat_filter = vrchat.ChangeFilter()
         self.vmc: UdpSender | None = None
@@ -166,6 +166,11 @@ class Pipeline:
     # --- configuration ------------------------------------------------------------------
     def _configure(self, cfg: Config) -> None:
         mapper = build_mapper(cfg)
+        if (cfg.face.enabled, cfg.pose, cfg.hands) != (self.cfg.face.enabled, self.cfg.pose, self.cfg.hands) \
+                and hasattr(self, "skeleton"):
+            log.warning("[face] enabled, [pose] and [hands] changes take effect on restart")
+        if not hasattr(self, "skeleton"):
+            self.skeleton = SkeletonRetargeter(cfg, self.source.still)
         self.retargeter = AvatarRetargeter(mapper, cfg.source.mirror, cfg.face.neck_share,
                                            cfg.face.move_root, cfg.face.translation_gain)
         self.vrchat_mapper = Mapper(load_preset("vrchat_unified")) if cfg.vrchat.names == "unified" else mapper
@@ -174,7 +179,7 @@ class Pipeline:
                                      self.source.still)
         self.vmc = self._udp(self.vmc, cfg.vmc.enabled, cfg.vmc.host, cfg.vmc.port, "VMC")
         self.vrchat = self._udp(self.vrchat, cfg.vrchat.enabled, cfg.vrchat.host, cfg.vrchat.port, "VRChat OSC")
-        self.hello = jsonframe.hello(mapper.names, FACE_BONES, cfg.source.mirror)
+        self.hello = jsonframe.hello(mapper.names, self.skeleton.names, cfg.source.mirror)
         if self.ws is not None:
             if (cfg.websocket.host, cfg.websocket.port) != (self.cfg.websocket.host, self.cfg.websocket.port):
                 log.warning("the WebSocket address changes only on restart")
@@ -349,7 +354,7 @@ class Pipeline:
         if self.paused:
             return _PAUSED
         t0 = time.perf_counter()
-        obs = self.tracker.process(src.rgb, int(src.source_time * 1000))
+        obs = self.trackers.process(src.rgb, int(src.source_time * 1000))
         return src, obs, (time.perf_counter() - t0) * 1000
 
     def _housekeeping(self) -> None:
@@ -360,24 +365,26 @@ class Pipeline:
         while not self._commands.empty():
             self._run_command(*self._commands.get_nowait())
 
-    def _process(self, src, obs, track_ms: float) -> None:
+    def _process(self, src, obs: Observations, track_ms: float) -> None:
         t1 = time.perf_counter()
         if self._calibration is not None:
-            self._feed_calibration(src.source_time, obs)
-        state: FaceState = self.solver.solve(obs, src.source_time)
-        face, values, bones, root = self.retargeter.solve(state)
+            self._feed_calibration(src.source_time, obs.face)
+        state: FaceState = self.solver.solve(obs.face, src.source_time)
+        face, values, face_bones, face_root = self.retargeter.solve(state)
+        bones, root = self.skeleton.solve(obs, state, face_bones, face_root, src.source_time)
         t2 = time.perf_counter()
         frame = AvatarFrame(
             seq=self._seq, capture_time=src.capture_time, source_time=src.source_time, face=face,
-            blend_names=self.retargeter.mapper.names, blend_values=values, bone_names=FACE_BONES,
-            bone_rotations=bones, bone_positions=self._bone_positions, root_position=root,
+            blend_names=self.retargeter.mapper.names, blend_values=values, bone_names=self.skeleton.names,
+            bone_rotations=bones, bone_positions=self.skeleton.positions, root_position=root,
             image_size=(src.rgb.shape[1], src.rgb.shape[0]),
         )
         self._seq += 1
+        frame.timings_ms.update(obs.timings_ms)
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
         self._send(frame, state)
         if self.preview is not None and self.ws is not None and self.ws.preview_wanted:
-            self.preview.offer(frame.seq, src.rgb, None if obs is None else obs.landmarks)
+            self.preview.offer(frame.seq, src.rgb, None if obs.face is None else obs.face.landmarks)
         t3 = time.perf_counter()
         frame.timings_ms.update(send=(t3 - t2) * 1000, total=track_ms + (t3 - t1) * 1000)
         self.stats.add(frame)
@@ -411,7 +418,6 @@ class Pipeline:
         for s in (self.vmc, self.vrchat):
             if s is not None:
                 s.close()
-        if self._own_tracker:
-            self.tracker.close()
+        self.trackers.close()
         if self._calibration_future is not None and not self._calibration_future.done():
             self._calibration_future.set_result((False, "the source ended before calibration finished"))

@@ -1,0 +1,326 @@
+"""Unity HumanBodyBones, their hierarchy and the VRM normalized T-pose, in the output (Unity) frame.
+
+Frame (see conventions.py): left-handed, +Y up, the avatar faces +Z, +X is the avatar's right.
+Rest pose = VRM T-pose (VRM 1.0 `tpose.md`), every bone's rest rotation identity:
+  * spine, neck, head point up (+Y); legs point down (-Y); feet point forward (+Z) and
+    FOOT_PITCH_DEG down (ankle -> toe tip: the landmarks we aim the foot with);
+  * arms, hands and the four fingers lie along the X axis (left -X, right +X), palms facing -Y,
+    nails +Y;
+  * thumbs lie in the XZ plane at 45 degrees between the arm's X direction and +Z (forward),
+    their pads facing the index finger (VRM 1.0's thumb roll).
+`REST_DIR[b]` is the unit direction from bone b's joint towards its main child in the rest pose;
+`REST_OFFSET[b]` is b's joint relative to its parent's joint (metres, an average adult VRM: the
+solvers never use lengths, only directions, so any proportions give the same rotations).
+Also: vectorised rotation helpers (look rotations, matrices <-> quaternions) and forward kinematics.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import quat
+
+# Unity's HumanBodyBones enum, in its order (0 .. 54; LastBone = 55 is not a bone).
+BONES: tuple[str, ...] = (
+    "Hips", "LeftUpperLeg", "RightUpperLeg", "LeftLowerLeg", "RightLowerLeg", "LeftFoot", "RightFoot",
+    "Spine", "Chest", "Neck", "Head", "LeftShoulder", "RightShoulder", "LeftUpperArm", "RightUpperArm",
+    "LeftLowerArm", "RightLowerArm", "LeftHand", "RightHand", "LeftToes", "RightToes", "LeftEye", "RightEye",
+    "Jaw",
+    "LeftThumbProximal", "LeftThumbIntermediate", "LeftThumbDistal",
+    "LeftIndexProximal", "LeftIndexIntermediate", "LeftIndexDistal",
+    "LeftMiddleProximal", "LeftMiddleIntermediate", "LeftMiddleDistal",
+    "LeftRingProximal", "LeftRingIntermediate", "LeftRingDistal",
+    "LeftLittleProximal", "LeftLittleIntermediate", "LeftLittleDistal",
+    "RightThumbProximal", "RightThumbIntermediate", "RightThumbDistal",
+    "RightIndexProximal", "RightIndexIntermediate", "RightIndexDistal",
+    "RightMiddleProximal", "RightMiddleIntermediate", "RightMiddleDistal",
+    "RightRingProximal", "RightRingIntermediate", "RightRingDistal",
+    "RightLittleProximal", "RightLittleIntermediate", "RightLittleDistal",
+    "UpperChest",
+)
+INDEX = {b: i for i, b in enumerate(BONES)}
+FINGERS = ("Thumb", "Index", "Middle", "Ring", "Little")
+PHALANGES = ("Proximal", "Intermediate", "Distal")
+
+
+def finger_bones(side: str) -> tuple[str, ...]:
+    """The 15 finger bones of one hand ('Left'/'Right'), thumb..little, proximal..distal."""
+    return tuple(f"{side}{f}{p}" for f in FINGERS for p in PHALANGES)
+
+
+def _parent(b: str) -> str | None:
+    if b == "Hips":
+        return None
+    side = "Left" if b.startswith("Left") else "Right" if b.startswith("Right") else ""
+    core = b[len(side):]
+    table = {"UpperLeg": "Hips", "LowerLeg": "UpperLeg", "Foot": "LowerLeg", "Toes": "Foot",
+             "Shoulder": "UpperChest", "UpperArm": "Shoulder", "LowerArm": "UpperArm", "Hand": "LowerArm",
+             "Eye": "Head"}
+    if core in table:
+        p = table[core]
+        return p if p in ("Hips", "UpperChest", "Head") else side + p
+    center = {"Spine": "Hips", "Chest": "Spine", "UpperChest": "Chest", "Neck": "UpperChest", "Head": "Neck",
+              "Jaw": "Head"}
+    if b in center:
+        return center[b]
+    for f in FINGERS:
+        if core == f + "Proximal":
+            return side + "Hand"
+        if core == f + "Intermediate":
+            return side + f + "Proximal"
+        if core == f + "Distal":
+            return side + f + "Intermediate"
+    raise KeyError(b)
+
+
+PARENT: dict[str, str | None] = {b: _parent(b) for b in BONES}
+# Mirror: swap Left <-> Right names.
+MIRROR_NAME = {b: ("Right" + b[4:] if b.startswith("Left") else "Left" + b[5:] if b.startswith("Right") else b)
+               for b in BONES}
+
+FOOT_PITCH_DEG = 25.0  # ankle -> toe tip points this much below horizontal when standing flat
+_fp = np.radians(FOOT_PITCH_DEG)
+FOOT_DIR = np.array([0.0, -np.sin(_fp), np.cos(_fp)])
+THUMB_DIR_LEFT = np.array([-1.0, 0.0, 1.0]) / np.sqrt(2.0)
+
+
+def _offsets() -> dict[str, np.ndarray]:
+    o: dict[str, tuple[float, float, float]] = {
+        "Hips": (0.0, 0.95, 0.0), "Spine": (0.0, 0.10, 0.0), "Chest": (0.0, 0.12, 0.0),
+        "UpperChest": (0.0, 0.12, 0.0), "Neck": (0.0, 0.12, 0.0), "Head": (0.0, 0.10, 0.0),
+        "Jaw": (0.0, 0.01, 0.03),
+        "LeftEye": (-0.03, 0.06, 0.08),
+        "LeftUpperLeg": (-0.09, -0.05, 0.0), "LeftLowerLeg": (0.0, -0.42, 0.0), "LeftFoot": (0.0, -0.42, 0.0),
+        "LeftToes": tuple(FOOT_DIR * 0.15),
+        "LeftShoulder": (-0.03, 0.09, 0.0), "LeftUpperArm": (-0.10, 0.0, 0.0), "LeftLowerArm": (-0.26, 0.0, 0.0),
+        "LeftHand": (-0.24, 0.0, 0.0),
+        "LeftThumbProximal": (-0.025, -0.01, 0.025), "LeftThumbIntermediate": tuple(THUMB_DIR_LEFT * 0.045),
+        "LeftThumbDistal": tuple(THUMB_DIR_LEFT * 0.035),
+        "LeftIndexProximal": (-0.09, 0.0, 0.025), "LeftIndexIntermediate": (-0.045, 0.0, 0.0),
+        "LeftIndexDistal": (-0.025, 0.0, 0.0),
+        "LeftMiddleProximal": (-0.095, 0.0, 0.0), "LeftMiddleIntermediate": (-0.05, 0.0, 0.0),
+        "LeftMiddleDistal": (-0.028, 0.0, 0.0),
+        "LeftRingProximal": (-0.09, 0.0, -0.02), "LeftRingIntermediate": (-0.045, 0.0, 0.0),
+        "LeftRingDistal": (-0.026, 0.0, 0.0),
+        "LeftLittleProximal": (-0.08, 0.0, -0.04), "LeftLittleIntermediate": (-0.035, 0.0, 0.0),
+        "LeftLittleDistal": (-0.022, 0.0, 0.0),
+    }
+    out = {k: np.array(v, dtype=np.float64) for k, v in o.items()}
+    for k in list(out):
+        if k.startswith("Left"):
+            out["Right" + k[4:]] = out[k] * np.array([-1.0, 1.0, 1.0])
+    return out
+
+
+REST_OFFSET: dict[str, np.ndarray] = _offsets()
+
+# The child whose joint a bone points at (its "segment"); bones without one get a tip direction.
+MAIN_CHILD: dict[str, str] = {"Hips": "Spine", "Spine": "Chest", "Chest": "UpperChest", "UpperChest": "Neck",
+                              "Neck": "Head"}
+for _s in ("Left", "Right"):
+    MAIN_CHILD.update({f"{_s}UpperLeg": f"{_s}LowerLeg", f"{_s}LowerLeg": f"{_s}Foot", f"{_s}Foot": f"{_s}Toes",
+                       f"{_s}Shoulder": f"{_s}UpperArm", f"{_s}UpperArm": f"{_s}LowerArm",
+                       f"{_s}LowerArm": f"{_s}Hand", f"{_s}Hand": f"{_s}MiddleProximal"})
+    for _f in FINGERS:
+        MAIN_CHILD[f"{_s}{_f}Proximal"] = f"{_s}{_f}Intermediate"
+        MAIN_CHILD[f"{_s}{_f}Intermediate"] = f"{_s}{_f}Distal"
+
+
+def _rest_dirs() -> dict[str, np.ndarray]:
+    d: dict[str, np.ndarray] = {}
+    for b in BONES:
+        if b in MAIN_CHILD:
+            v = REST_OFFSET[MAIN_CHILD[b]]
+        elif b in ("Head", "Jaw"):
+            v = np.array([0.0, 1.0, 0.0]) if b == "Head" else np.array([0.0, 0.0, 1.0])
+        elif b.endswith("Eye") or b.endswith("Toes"):
+            v = np.array([0.0, 0.0, 1.0])
+        elif "Thumb" in b:  # distal: continue the thumb's direction
+            v = THUMB_DIR_LEFT * (np.array([-1.0, 1.0, 1.0]) if b.startswith("Right") else 1.0)
+        else:  # finger distal: along the finger
+            v = np.array([-1.0 if b.startswith("Left") else 1.0, 0.0, 0.0])
+        d[b] = v / np.linalg.norm(v)
+    return d
+
+
+REST_DIR: dict[str, np.ndarray] = _rest_dirs()
+# Tip length of bones without a child joint (for FK drawings and tests)
+TIP_LENGTH = {"Head": 0.20, "LeftToes": 0.05, "RightToes": 0.05, "LeftEye": 0.01, "RightEye": 0.01, "Jaw": 0.05}
+for _s in ("Left", "Right"):
+    for _f in FINGERS:
+        TIP_LENGTH[f"{_s}{_f}Distal"] = 0.02
+
+
+def mirror_permutation(names: tuple[str, ...]) -> np.ndarray:
+    """Index array p with names[p[i]] = mirror of names[i] (all names' mirrors must be in `names`)."""
+    pos = {n: i for i, n in enumerate(names)}
+    return np.array([pos[MIRROR_NAME[n]] for n in names], dtype=np.intp)
+
+
+def mirror_rotations(names: tuple[str, ...], rotations: np.ndarray) -> np.ndarray:
+    """The reflection of a pose across the YZ plane: row i gets mirror-side bone's (x, -y, -z, w)."""
+    r = np.asarray(rotations, dtype=np.float64)[mirror_permutation(names)].copy()
+    r[..., 1] *= -1
+    r[..., 2] *= -1
+    return r
+
+
+# --- vectorised rotation helpers -------------------------------------------------------------------------
+
+def normalize(v: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    n = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
+    return v / np.maximum(n, eps)
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross for (..., 3) arrays without its per-call overhead."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product (..., 3) x (..., 3) -> (..., 1)."""
+    return np.sum(np.asarray(a) * np.asarray(b), -1, keepdims=True)
+
+
+def mat_to_quat(m: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) proper rotation matrices -> (..., 4) unit quaternions (x, y, z, w)."""
+    m = np.asarray(m, dtype=np.float64)
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    # Four candidate magnitudes; pick the largest per matrix for numerical stability.
+    cand = np.stack([1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22, 1 + m00 + m11 + m22], -1)
+    k = np.argmax(cand, axis=-1)
+    s = np.sqrt(np.maximum(np.take_along_axis(cand, k[..., None], -1)[..., 0], 1e-12)) * 2  # 4 * |component|
+    q = np.empty(m.shape[:-2] + (4,))
+    x = np.stack([0.25 * s, (m[..., 0, 1] + m[..., 1, 0]) / s, (m[..., 0, 2] + m[..., 2, 0]) / s,
+                  (m[..., 2, 1] - m[..., 1, 2]) / s], -1)
+    y = np.stack([(m[..., 0, 1] + m[..., 1, 0]) / s, 0.25 * s, (m[..., 1, 2] + m[..., 2, 1]) / s,
+                  (m[..., 0, 2] - m[..., 2, 0]) / s], -1)
+    z = np.stack([(m[..., 0, 2] + m[..., 2, 0]) / s, (m[..., 1, 2] + m[..., 2, 1]) / s, 0.25 * s,
+                  (m[..., 1, 0] - m[..., 0, 1]) / s], -1)
+    w = np.stack([(m[..., 2, 1] - m[..., 1, 2]) / s, (m[..., 0, 2] - m[..., 2, 0]) / s,
+                  (m[..., 1, 0] - m[..., 0, 1]) / s, 0.25 * s], -1)
+    for i, c in enumerate((x, y, z, w)):
+        q = np.where((k == i)[..., None], c, q)
+    return normalize(q)
+
+
+def quat_to_mat(q: np.ndarray) -> np.ndarray:
+    """(..., 4) -> (..., 3, 3); the same matrix as quat.to_matrix, vectorised."""
+    q = np.asarray(q, dtype=np.float64)
+    x, y, z, w = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+        np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+        np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)
+
+
+def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors v (..., 3) by quaternions q (..., 4)."""
+    q = np.asarray(q, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    u, w = q[..., :3], q[..., 3:4]
+    t = 2 * cross(u, v)
+    return v + w * t + cross(u, t)
+
+
+def frame(d: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Orthonormal frames (..., 3, 3) whose columns are d, r (made perpendicular to d), d x r."""
+    d = normalize(d)
+    r = normalize(r - np.sum(r * d, -1, keepdims=True) * d)
+    return np.stack([d, r, cross(d, r)], -1)
+
+
+def look_rotation(rest_dir: np.ndarray, rest_ref: np.ndarray, obs_dir: np.ndarray, obs_ref: np.ndarray) -> np.ndarray:
+    """Rotations (..., 4) taking rest_dir exactly onto obs_dir, and rest_ref (its part perpendicular to
+    rest_dir) as close as possible onto obs_ref: the swing fixed by the direction, the twist by the reference."""
+    m = frame(obs_dir, obs_ref) @ np.swapaxes(frame(rest_dir, rest_ref), -1, -2)
+    return mat_to_quat(m)
+
+
+def perpendicular_ref(d: np.ndarray, ref: np.ndarray, fallback: np.ndarray, lo: float = 0.1, hi: float = 0.35) -> np.ndarray:
+    """`ref` made perpendicular to `d`, smoothly replaced by `fallback` when ref is nearly parallel to d.
+
+    All (..., 3); lo/hi: sine of the angle between ref and d below which the fallback fully / partly takes over.
+    """
+    d = normalize(d)
+    rp = ref - np.sum(ref * d, -1, keepdims=True) * d
+    fp = fallback - np.sum(fallback * d, -1, keepdims=True) * d
+    rn = np.linalg.norm(rp, axis=-1, keepdims=True) / np.maximum(np.linalg.norm(ref, axis=-1, keepdims=True), 1e-9)
+    w = np.clip((rn - lo) / (hi - lo), 0.0, 1.0)
+    return normalize(w * normalize(rp) + (1 - w) * normalize(fp))
+
+
+def swing_twist(q: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split q = swing * twist, twist about the unit `axis` (both (..., 4))."""
+    q = np.asarray(q, dtype=np.float64)
+    axis = np.broadcast_to(np.asarray(axis, dtype=np.float64), q.shape[:-1] + (3,))
+    p = np.sum(q[..., :3] * axis, -1, keepdims=True) * axis
+    twist = np.concatenate([p, q[..., 3:4]], -1)
+    n = np.linalg.norm(twist, axis=-1, keepdims=True)
+    twist = np.where(n < 1e-9, np.array([0.0, 0.0, 0.0, 1.0]), twist / np.maximum(n, 1e-9))
+    swing = quat.multiply(q, quat.conjugate(twist))
+    return swing, twist
+
+
+def power(q: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """q^t along the shortest path (slerp from identity)."""
+    q = np.asarray(q, dtype=np.float64)
+    return quat.slerp(np.broadcast_to(quat.IDENTITY, q.shape), q, t)
+
+
+def forward_kinematics(names: tuple[str, ...], local: np.ndarray, offsets: dict[str, np.ndarray] | None = None,
+                       hips_position: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Applies local rotations to the T-pose skeleton; bones not in `names` stay at rest (identity).
+
+    Returns (world rotation (4,), world joint position (3,)) per bone of BONES. `offsets` defaults
+    to REST_OFFSET (any lengths along the same rest directions give the same angles).
+    """
+    off = REST_OFFSET if offsets is None else offsets
+    loc = {n: np.asarray(local[i], dtype=np.float64) for i, n in enumerate(names)}
+    rot: dict[str, np.ndarray] = {}
+    pos: dict[str, np.ndarray] = {}
+    for b in _TOPO:
+        p = PARENT[b]
+        lq = loc.get(b, quat.IDENTITY)
+        if p is None:
+            rot[b] = lq
+            pos[b] = off["Hips"] if hips_position is None else np.asarray(hips_position, dtype=np.float64)
+        else:
+            rot[b] = quat.multiply(rot[p], lq)
+            pos[b] = pos[p] + rotate(rot[p], off[b])
+    return rot, pos
+
+
+def _topological() -> tuple[str, ...]:
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(b: str) -> None:
+        if b in seen:
+            return
+        p = PARENT[b]
+        if p is not None:
+            visit(p)
+        seen.add(b)
+        order.append(b)
+
+    for b in BONES:
+        visit(b)
+    return tuple(order)
+
+
+_TOPO = _topological()
+
+
+def rest_positions(names: tuple[str, ...], hips_offset: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) local positions to send with local rotations (VMC Bone/Pos): each bone's T-pose offset
+    from its parent (metres); the hips' is their rest height plus `hips_offset` (the solver's root)."""
+    out = np.stack([REST_OFFSET[n] for n in names]).astype(np.float64)
+    if hips_offset is not None and "Hips" in names:
+        out[names.index("Hips")] += np.asarray(hips_offset, dtype=np.float64)
+    return out

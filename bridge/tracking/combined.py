@@ -1,0 +1,94 @@
+"""Face, pose and hand landmarkers run together on each frame.
+
+MediaPipe releases the GIL while it infers, so pose and hands run on a small thread pool while
+the face runs on the calling thread. Hand inference is skipped while neither the pose's wrists nor
+the last hands are in view: it cannot change the result, and costs as much as the pose.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import Config
+from .face import FaceObservation, FaceTracker, FaceTrackerSettings
+
+
+@dataclass(slots=True)
+class Observations:
+    face: FaceObservation | None
+    pose: object | None = None  # tracking.pose.PoseObservation
+    hands: list = field(default_factory=list)  # tracking.hands.HandObservation
+    hands_ran: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Trackers:
+    def __init__(self, cfg: Config, still_images: bool, face: FaceTracker | None = None):
+        self.face = None
+        self.pose = None
+        self.hands = None
+        self._pool: ThreadPoolExecutor | None = None
+        self.skip_hands = cfg.hands.skip_when_out_of_view and cfg.pose.enabled
+        self._last_pose = None
+        self._last_hands: list = []
+        self._own_face = face is None
+        try:
+            if cfg.face.enabled:
+                self.face = face or FaceTracker(FaceTrackerSettings(
+                    cfg.face.min_detection_confidence, cfg.face.min_detection_confidence,
+                    cfg.face.min_tracking_confidence), still_images=still_images)
+            if cfg.pose.enabled:
+                from .pose import PoseTracker, PoseTrackerSettings
+                p = cfg.pose
+                self.pose = PoseTracker(PoseTrackerSettings(p.model, p.min_detection_confidence, p.min_detection_confidence,
+                                                            p.min_tracking_confidence), still_images=still_images)
+            if cfg.hands.enabled:
+                from .hands import HandTracker, HandTrackerSettings
+                h = cfg.hands
+                self.hands = HandTracker(HandTrackerSettings(h.num_hands, h.min_detection_confidence,
+                                                             h.min_detection_confidence, h.min_tracking_confidence),
+                                         still_images=still_images)
+        except BaseException:
+            self.close()
+            raise
+        if self.pose is not None or self.hands is not None:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="landmarker")
+
+    def _want_hands(self) -> bool:
+        if self.hands is None:
+            return False
+        if not self.skip_hands or self._last_pose is None:
+            return True
+        from ..retarget.hands import hands_in_view
+        return self._last_pose.any_hand_in_view() or hands_in_view(self._last_hands)
+
+    @staticmethod
+    def _timed(fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        return out, (time.perf_counter() - t0) * 1000
+
+    def process(self, rgb: np.ndarray, timestamp_ms: int) -> Observations:
+        fp = self._pool.submit(self._timed, self.pose.process, rgb, timestamp_ms) if self.pose else None
+        run_hands = self._want_hands()
+        fh = self._pool.submit(self._timed, self.hands.process, rgb, timestamp_ms) if run_hands else None
+        obs = Observations(None, hands_ran=run_hands)
+        if self.face is not None:
+            obs.face, obs.timings_ms["face"] = self._timed(self.face.process, rgb, timestamp_ms)
+        if fp is not None:
+            obs.pose, obs.timings_ms["pose"] = fp.result()
+            self._last_pose = obs.pose
+        if fh is not None:
+            obs.hands, obs.timings_ms["hands"] = fh.result()
+            self._last_hands = obs.hands
+        return obs
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for t, own in ((self.face, self._own_face), (self.pose, True), (self.hands, True)):
+            if t is not None and own:
+                t.close()

@@ -1,0 +1,71 @@
+"""MediaPipe HandLandmarker -> plain arrays. Nothing outside bridge/tracking/ sees MediaPipe types.
+
+Handedness: the legacy `mp.solutions.hands` documentation says labels assume a mirrored (selfie)
+image. Measured with mediapipe 1.2.3's HandLandmarker and this model on unmirrored photos, that is
+NOT what happens: the label is the person's own hand. On COCO photos (unmirrored camera pictures)
+"Left" sits on the pose tracker's left wrist (the person's left, image right for a person facing the
+camera) and "Right" on the right wrist; on the HaGRID fixtures 41 of 42 labelled palms agree with the
+pose wrists the same way (tests/test_hands.py keeps checking this). Camera and video frames reach the
+sidecar unmirrored, so `side` = label.lower(); pass `input_mirrored=True` only if frames were flipped
+before tracking. `mp_label` keeps MediaPipe's raw label.
+Landmarks: 0 wrist; thumb 1 CMC, 2 MCP, 3 IP, 4 tip; index 5-8, middle 9-12, ring 13-16, little 17-20
+(MCP, PIP, DIP, tip).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .landmarker import Landmarker, points
+
+N_HAND = 21
+# MediaPipe's label -> the person's own side in an unmirrored image (measured, see the module docstring).
+PERSON_SIDE = {"Left": "left", "Right": "right"}
+
+
+@dataclass(slots=True)
+class HandObservation:
+    side: str  # the person's own hand: "left" or "right" (see module docstring)
+    score: float  # handedness confidence 0..1
+    landmarks: np.ndarray  # (21, 3) normalized x, y in [0, 1] (x right, y down), z relative to the wrist
+    world: np.ndarray  # (21, 3) metres around the hand's centre; x image right, y down, z away from the camera
+    mp_label: str  # MediaPipe's raw label ("Left"/"Right")
+
+
+@dataclass(frozen=True, slots=True)
+class HandTrackerSettings:
+    num_hands: int = 2
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+class HandTracker(Landmarker):
+    """Synchronous VIDEO mode (tracks across frames) or IMAGE mode (each picture on its own).
+
+    Skipping frames (e.g. when the pose tracker sees no wrist in view) is allowed in VIDEO mode:
+    timestamps only have to increase.
+    """
+
+    def __init__(self, settings: HandTrackerSettings = HandTrackerSettings(), still_images: bool = False,
+                 input_mirrored: bool = False):
+        super().__init__("hand_landmarker", "HandLandmarker", "HandLandmarkerOptions", dict(
+            num_hands=settings.num_hands,
+            min_hand_detection_confidence=settings.min_detection_confidence,
+            min_hand_presence_confidence=settings.min_presence_confidence,
+            min_tracking_confidence=settings.min_tracking_confidence,
+        ), still_images, "python models/build_hand_landmarker.py")
+        self.input_mirrored = input_mirrored  # True only if frames were flipped before tracking
+
+    def process(self, rgb: np.ndarray, timestamp_ms: int) -> list[HandObservation]:
+        """Track one RGB uint8 image; returns 0..num_hands hands. Timestamps must increase."""
+        result = self._run(rgb, timestamp_ms)
+        hands: list[HandObservation] = []
+        for lms, wl, cats in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness):
+            label = cats[0].category_name
+            side = PERSON_SIDE.get(label, "left")
+            if self.input_mirrored:
+                side = "left" if side == "right" else "right"
+            hands.append(HandObservation(side, float(cats[0].score), points(lms), points(wl), label))
+        return hands
