@@ -22,23 +22,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_VIDEO = ROOT.parent / "shared" / "fixtures" / "face" / "expressions_pexels.mp4"
-
-
-def decode(path: Path, n: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < n:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-    return frames
+from bench_face import DEFAULT_VIDEO, decode  # noqa: E402  (same frames as the face bench)
 
 
 def make_trackers(pose_model: str):

@@ -74,7 +74,7 @@ def model_copy(tmp_path):
 def test_missing_model(model_copy):
     (model_copy / "face_landmarker.task").unlink()
     _one_line_error(cli("run", "--source", str(FACE / "astronaut.png"), "--max-frames", "1",
-                        env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "missing", "build_face_landmarker.py")
+                        env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "missing", "build_from_wheel.py face_landmarker")
 
 
 def test_corrupt_model(model_copy):

