@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, show_key
 from .mapping import PRESETS, MappingSpec, parse_spec
 
 
@@ -188,7 +188,7 @@ def _section(name: str, cls: type, table: Any, origin: str) -> Any:
         if name == "mapping" and key in ("outputs", "shapes"):
             continue
         if key not in fields:
-            raise ConfigError(f"{origin}: unknown key [{name}] {key}; allowed: {', '.join(fields)}")
+            raise ConfigError(f"{origin}: unknown key [{name}] {show_key(key)}; allowed: {', '.join(fields)}")
         where = f"{origin}: [{name}] {key}"
         if key == "drop":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -204,7 +204,7 @@ def _section(name: str, cls: type, table: Any, origin: str) -> Any:
 def from_tables(tables: dict, origin: str = "config") -> Config:
     unknown = set(tables) - set(SECTIONS)
     if unknown:
-        raise ConfigError(f"{origin}: unknown section [{sorted(unknown)[0]}]; allowed: {', '.join(SECTIONS)}")
+        raise ConfigError(f"{origin}: unknown section [{show_key(sorted(unknown)[0])}]; allowed: {', '.join(SECTIONS)}")
     cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
     ws = cfg.websocket
     if ws.enabled and not _is_loopback(ws.host):

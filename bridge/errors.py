@@ -19,3 +19,8 @@ class SourceError(BridgeError):
 
 class TransportError(BridgeError):
     pass
+
+
+def show_key(key: object) -> str:
+    """A config key as typed, or its repr when printing it raw could break a one-line message."""
+    return key if isinstance(key, str) and key and key.isprintable() and key.strip() == key else repr(key)

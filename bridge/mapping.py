@@ -14,7 +14,7 @@ from importlib import resources
 import numpy as np
 
 from .arkit import ARKIT_NAMES, INDEX, N_SHAPES
-from .errors import ConfigError
+from .errors import ConfigError, show_key
 
 PRESETS = ("arkit", "vrm0", "vrm1", "none")
 TUNING_KEYS = ("gain", "offset", "curve", "dead_zone", "min", "max")
@@ -59,21 +59,21 @@ def _check_mix(where: str, name: str, mix: object) -> dict[str, float]:
 
 def _check_tuning(where: str, name: str, table: object) -> Tuning:
     if not isinstance(table, dict):
-        raise ConfigError(f"{where}: [shapes.{name}] must be a table with keys {', '.join(TUNING_KEYS)}")
+        raise ConfigError(f"{where}: [shapes.{show_key(name)}] must be a table with keys {', '.join(TUNING_KEYS)}")
     unknown = set(table) - set(TUNING_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: [shapes.{name}] has unknown key {sorted(unknown)[0]!r}; "
+        raise ConfigError(f"{where}: [shapes.{show_key(name)}] has unknown key {sorted(unknown)[0]!r}; "
                           f"allowed: {', '.join(TUNING_KEYS)}")
     for k, v in table.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ConfigError(f"{where}: [shapes.{name}] {k} must be a number, got {v!r}")
+            raise ConfigError(f"{where}: [shapes.{show_key(name)}] {k} must be a number, got {v!r}")
     t = Tuning(**{k: float(v) for k, v in table.items()})
     if not 0 <= t.dead_zone < 1:
-        raise ConfigError(f"{where}: [shapes.{name}] dead_zone must be in [0, 1), got {t.dead_zone}")
+        raise ConfigError(f"{where}: [shapes.{show_key(name)}] dead_zone must be in [0, 1), got {t.dead_zone}")
     if t.curve <= 0:
-        raise ConfigError(f"{where}: [shapes.{name}] curve must be > 0, got {t.curve}")
+        raise ConfigError(f"{where}: [shapes.{show_key(name)}] curve must be > 0, got {t.curve}")
     if t.min > t.max:
-        raise ConfigError(f"{where}: [shapes.{name}] min ({t.min}) is above max ({t.max})")
+        raise ConfigError(f"{where}: [shapes.{show_key(name)}] min ({t.min}) is above max ({t.max})")
     return t
 
 
