@@ -80,6 +80,20 @@ class HandsSettings:
 
 
 @dataclass(frozen=True)
+class ClassifySettings:
+    expression: bool = field(default=True, metadata=_range(doc="7-class facial expression (FER2013 classes)"))
+    expression_model: str = field(default="expression_fer_mini_xception",
+                                  metadata=_range(choices=("expression_fer_mini_xception", "expression_fercnn")))
+    expression_hz: float = field(default=10.0, metadata=_range(1, 60, doc="classifications per second (smoothed between)"))
+    expression_enter: float = field(default=0.6, metadata=_range(0, 1, doc="trigger starts above this probability"))
+    expression_exit: float = field(default=0.4, metadata=_range(0, 1, doc="and ends below this one"))
+    action: bool = field(default=True, metadata=_range(doc="body actions (needs [pose]) and nod / head shake"))
+    action_model: str = field(default="action_msr_tcn", metadata=_range(doc="an action model in models/"))
+    action_enter: float = field(default=0.6, metadata=_range(0, 1))
+    action_exit: float = field(default=0.4, metadata=_range(0, 1))
+
+
+@dataclass(frozen=True)
 class FilterSettings:
     enabled: bool = True
     blend_min_cutoff: float = field(default=1.5, metadata=_range(0.01, 100))
@@ -142,6 +156,7 @@ class Config:
     face: FaceSettings = field(default_factory=FaceSettings)
     pose: PoseSettings = field(default_factory=PoseSettings)
     hands: HandsSettings = field(default_factory=HandsSettings)
+    classify: ClassifySettings = field(default_factory=ClassifySettings)
     filter: FilterSettings = field(default_factory=FilterSettings)
     tracking_loss: TrackingLossSettings = field(default_factory=TrackingLossSettings)
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
@@ -153,6 +168,7 @@ class Config:
 
 SECTIONS: dict[str, type] = {
     "source": SourceSettings, "face": FaceSettings, "pose": PoseSettings, "hands": HandsSettings,
+    "classify": ClassifySettings,
     "filter": FilterSettings,
     "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
     "vmc": VmcSettings, "vrchat": VrchatSettings, "websocket": WebSocketSettings,

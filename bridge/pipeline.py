@@ -21,6 +21,7 @@ import numpy as np
 from importlib import resources
 
 from .arkit import ARKIT_NAMES, INDEX
+from .classify.stage import ClassifierStage
 from .calibration import CalibrationRun, default_config_path, default_profile_path, load_profile, save_profile
 from .config import Config, deep_merge, load
 from .live_config import LiveEdits, save_to_toml
@@ -171,6 +172,9 @@ class Pipeline:
             log.warning("[face] enabled, [pose] and [hands] changes take effect on restart")
         if not hasattr(self, "skeleton"):
             self.skeleton = SkeletonRetargeter(cfg, self.source.still)
+        if not hasattr(self, "classifiers") or cfg.classify != self.cfg.classify:
+            self.classifiers = ClassifierStage(cfg.classify, cfg.source.mirror) \
+                if (cfg.classify.expression and cfg.face.enabled) or cfg.classify.action else None
         self.retargeter = AvatarRetargeter(mapper, cfg.source.mirror, cfg.face.neck_share,
                                            cfg.face.move_root, cfg.face.translation_gain)
         self.vrchat_mapper = Mapper(load_preset("vrchat_unified")) if cfg.vrchat.names == "unified" else mapper
@@ -382,6 +386,12 @@ class Pipeline:
         self._seq += 1
         frame.timings_ms.update(obs.timings_ms)
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
+        if self.classifiers is not None:
+            self.classifiers.process(src.source_time, src.rgb, obs.face, obs.pose,
+                                     state.head_rotation if state.found else None, frame.classes, frame.events)
+            t2b = time.perf_counter()
+            frame.timings_ms["classify"] = (t2b - t2) * 1000
+            t2 = t2b
         self._send(frame, state)
         if self.preview is not None and self.ws is not None and self.ws.preview_wanted:
             self.preview.offer(frame.seq, src.rgb, None if obs.face is None else obs.face.landmarks)

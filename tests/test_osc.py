@@ -34,7 +34,8 @@ def test_vmc_frame_order_and_contents():
     assert all(len(p) <= 1472 for p in packets)
     msgs = _messages(packets)
     addrs = [m.address for m in msgs]
-    assert addrs[:3] == ["/VMC/Ext/OK", "/VMC/Ext/T", "/VMC/Ext/Root/Pos"]
+    assert msgs[0].address == "/VMC/Ext/Key" and msgs[0].params == [1, "expression:happy", 0]  # the trigger, first
+    assert addrs[1:4] == ["/VMC/Ext/OK", "/VMC/Ext/T", "/VMC/Ext/Root/Pos"]
     assert addrs[-1] == "/VMC/Ext/Blend/Apply"
     blends = [m.params for m in msgs if m.address == "/VMC/Ext/Blend/Val"]
     assert [b[0] for b in blends] == list(ARKIT_NAMES)

@@ -1,6 +1,6 @@
 """AvatarFrame -> VMC protocol packets (OSC bundles over UDP), as a pure function.
 
-Per frame, in order: /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos, one /VMC/Ext/Bone/Pos per
+Per frame, in order: any trigger events as /VMC/Ext/Key, then /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos, one /VMC/Ext/Bone/Pos per
 bone, one /VMC/Ext/Blend/Val per shape, then /VMC/Ext/Blend/Apply, packed into bundles of at
 most 1472 bytes (one Ethernet frame) so the Apply arrives after every value it applies.
 Every message has a fixed size for a given set of names, so the message prefixes and the split
@@ -45,6 +45,19 @@ def _layout(bone_names: tuple[str, ...], blend_names: tuple[str, ...], max_packe
     return msgs, groups
 
 
+def encode_key_events(events: list[dict]) -> list[bytes]:
+    """Trigger events as VMC key input, `/VMC/Ext/Key i active, s name, i keycode`, which VMC
+    receivers (VSeeFace, EVMC4U's KeyInputEvent) already bind to expressions and animations.
+    name is "<type>:<name>" (e.g. "expression:happy", "action:wave"); active is 1 on start or for a
+    one-shot trigger, 0 on end; keycode is 0."""
+    msgs = []
+    for e in events:
+        active = 0 if e.get("state") == "end" else 1
+        msgs.append(osc.prefix("/VMC/Ext/Key", "isi") + struct.pack(">i", active)
+                    + osc.osc_string(f"{e.get('type', 'event')}:{e.get('name', '')}") + struct.pack(">i", 0))
+    return msgs
+
+
 def encode_vmc(frame: AvatarFrame, uptime_s: float, max_packet: int = osc.UDP_SAFE_PAYLOAD) -> list[bytes]:
     msgs, groups = _layout(tuple(frame.bone_names), tuple(frame.blend_names), max_packet)
     n_bones = len(frame.bone_names)
@@ -62,4 +75,7 @@ def encode_vmc(frame: AvatarFrame, uptime_s: float, max_packet: int = osc.UDP_SA
         else:
             bodies.append(prefix + floats[pos:pos + 4 * nf])
             pos += 4 * nf
-    return [osc.bundle([bodies[i] for i in g]) for g in groups]
+    packets = [osc.bundle([bodies[i] for i in g]) for g in groups]
+    if frame.events:  # triggers go first, so /VMC/Ext/Blend/Apply stays the frame's last message
+        packets[:0] = osc.pack_bundles(encode_key_events(frame.events), max_packet)
+    return packets

@@ -5,6 +5,7 @@ fails while the committed files differ from what the encoders produce.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -45,8 +46,10 @@ def golden_frame() -> AvatarFrame:
 def write_all() -> dict[str, bytes]:
     f = golden_frame()
     files: dict[str, bytes] = {}
-    for i, packet in enumerate(vmc.encode_vmc(f, uptime_s=12.5)):
+    plain = dataclasses.replace(f, events=[])
+    for i, packet in enumerate(vmc.encode_vmc(plain, uptime_s=12.5)):
         files[f"vmc_frame_{i}.bin"] = packet
+    files["vmc_key_event.bin"] = vmc.encode_key_events(f.events)[0]
     names = ("v2/JawOpen", "v2/EyeLeftX", "MouthSmile")
     msgs = vrchat.encode_parameters(names, np.array([0.5, -0.25, 1.0]), np.arange(3))
     msgs += vrchat.encode_eye_tracking(np.array([0.0, 10.0, 10.0, 0.0]), 0.25)
@@ -76,6 +79,7 @@ tested against these same bytes.
 | file | what it holds |
 |---|---|
 | `vmc_frame_N.bin` | the VMC OSC bundles of one frame, in send order: OK, T, Root/Pos, Bone/Pos (Neck, Head, LeftEye, RightEye), Blend/Val x52 (ARKit names, values `linspace(0, 1, 52)` rounded to 4 places), Blend/Apply |
+| `vmc_key_event.bin` | the frame's trigger event as one OSC message (sent in a bundle before the frame's): `/VMC/Ext/Key` `i 1, s "expression:happy", i 0` |
 | `vrchat_N.bin` | single OSC messages: `/avatar/parameters/v2/JawOpen` 0.5, `/avatar/parameters/v2/EyeLeftX` -0.25, `/avatar/parameters/MouthSmile` 1.0, `/tracking/eye/LeftRightPitchYaw` 0 10 10 0, `/tracking/eye/EyesClosedAmount` 0.25 |
 | `ws_hello.json`, `ws_frame.json`, `ws_reply.json` | the WebSocket JSON messages (one per file; `version` in hello set to 0.0.0) |
 

@@ -1,0 +1,53 @@
+"""The classifier stage of the pipeline: expression and action probabilities, and their triggers.
+
+Expressions change slowly, so the face crop is classified at `expression_hz` (not every frame)
+and smoothed in between; actions update every frame from the body joints (if pose is on) and
+the head rotation (nod, head shake). A tracking loss ends every held trigger.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import ClassifySettings
+from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe
+from .expression import ExpressionClassifier, ProbabilitySmoother
+from .triggers import TriggerLogic, TriggerRule
+
+
+class ClassifierStage:
+    def __init__(self, s: ClassifySettings, mirror: bool):
+        self.mirror = mirror
+        self.period = 1.0 / s.expression_hz
+        self.expr = ExpressionClassifier(s.expression_model) if s.expression else None
+        self.smooth = ProbabilitySmoother(tau_s=0.1)
+        self.expr_trig = TriggerLogic("expression", default=TriggerRule(s.expression_enter, s.expression_exit, 0.2, 0.1, 0.5),
+                                      exclusive=True)
+        self.rec = ActionRecognizer(s.action_model) if s.action else None
+        self.act_trig = TriggerLogic("action", rules={
+            a: TriggerRule(s.action_enter, s.action_exit, 0.2, 0.1, 1.0, one_shot=a not in HELD_ACTIONS)
+            for a in (self.rec.actions if self.rec else ())})
+        self._last_expr_t = -np.inf
+        self._expr_probs: dict[str, float] = {}
+        self._had_face = False
+
+    def process(self, t: float, rgb: np.ndarray, face_obs, pose_obs, head_rotation: np.ndarray | None,
+                classes: dict, events: list) -> None:
+        """Fills `classes` and `events` (the frame's) for one frame."""
+        if self.expr is not None:
+            if face_obs is not None:
+                if t - self._last_expr_t >= self.period or t < self._last_expr_t:
+                    self._last_expr_t = t
+                    self._expr_probs = self.smooth.update(t, self.expr.classify(rgb, face_obs.landmarks))
+                classes["expression"] = self._expr_probs
+                events += self.expr_trig.update(t, self._expr_probs)
+                self._had_face = True
+            elif self._had_face:
+                events += self.expr_trig.reset(t)
+                self.smooth.reset()
+                self._expr_probs = {}
+                self._had_face = False
+        if self.rec is not None:
+            joints = None if pose_obs is None else joints_from_mediapipe(pose_obs.world, mirrored=False)
+            probs = self.rec.update(t, joints=joints, head_rotation=head_rotation)
+            classes["action"] = probs
+            events += self.act_trig.update(t, probs)

@@ -1,0 +1,57 @@
+"""Recognition to animation triggers, end to end: a real video in, expression probabilities and
+trigger events out to a WebSocket client (JSON) and to a VMC receiver (/VMC/Ext/Key, via oscdump)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from websockets.sync.client import connect
+
+from conftest import FACE, Oscdump, free_port
+
+
+def test_expression_triggers_reach_websocket_and_vmc():
+    """In the clip's first seconds the woman grimaces as if crying (MediaPipe's mouthSmile reads
+    high, but the face is distressed); the expression model says sad and a trigger starts."""
+    vmc_port, ws_port = free_port(), free_port(socket.SOCK_STREAM)
+    dump = Oscdump(vmc_port)
+    frames, stop = [], threading.Event()
+
+    def client():
+        deadline = time.time() + 60
+        while time.time() < deadline and not stop.is_set():
+            try:
+                with connect(f"ws://127.0.0.1:{ws_port}", open_timeout=1) as ws:
+                    while not stop.is_set():
+                        try:
+                            m = json.loads(ws.recv(timeout=1))
+                        except TimeoutError:
+                            continue
+                        if m["type"] == "frame":
+                            frames.append(m)
+            except Exception:
+                time.sleep(0.1)
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    proc = subprocess.run([sys.executable, "-m", "bridge.cli", "run", "--source", str(FACE / "expressions_pexels.mp4"),
+                           "--vmc", f"127.0.0.1:{vmc_port}", "--ws", f"127.0.0.1:{ws_port}", "--max-frames", "200", "-q"],
+                          capture_output=True, text=True, timeout=180, env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent"})
+    stop.set()
+    t.join(timeout=5)
+    lines = dump.stop()
+    assert proc.returncode == 0, proc.stderr
+    with_face = [f for f in frames if f["face"]["found"]]
+    assert with_face and all(set(f["classes"]["expression"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise",
+                                                                  "neutral"} for f in with_face)
+    starts = [(f, e) for f in frames for e in f["events"] if e["type"] == "expression" and e.get("state") == "start"]
+    assert starts, "no expression trigger started"
+    frame, event = starts[0]
+    probs = frame["classes"]["expression"]
+    assert event["name"] == max(probs, key=probs.get) and event["value"] >= 0.6  # the winning class, above enter
+    assert event["name"] in ("sad", "fear")
+    keys = [l for l in lines if " /VMC/Ext/Key isi " in l]
+    assert any(f'"expression:{event["name"]}"' in l and l.split()[3] == "1" for l in keys), keys[:5]
