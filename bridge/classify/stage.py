@@ -6,6 +6,8 @@ the head rotation (nod, head shake). A tracking loss ends every held trigger.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..config import ClassifySettings
@@ -22,7 +24,8 @@ class ClassifierStage:
         self.smooth = ProbabilitySmoother(tau_s=0.1)
         self.expr_trig = TriggerLogic("expression", default=TriggerRule(s.expression_enter, s.expression_exit, 0.2, 0.1, 0.5),
                                       exclusive=True)
-        self.rec = ActionRecognizer(s.action_model) if s.action else None
+        model_dir = Path(s.action_model_dir).expanduser() if s.action_model_dir else None
+        self.rec = ActionRecognizer(s.action_model, model_dir) if s.action else None
         self.act_trig = TriggerLogic("action", rules={
             a: TriggerRule(s.action_enter, s.action_exit, 0.2, 0.1, 1.0, one_shot=a not in HELD_ACTIONS)
             for a in (self.rec.actions if self.rec else ())})
