@@ -77,14 +77,15 @@ class MemorySource:
         pass
 
 
-def pipeline_round(frames, ws_port: int, sink_port: int, with_vrchat: bool):
+def pipeline_round(frames, ws_port: int, sink_port: int, with_vrchat: bool, classify: bool):
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     from bridge.config import from_tables
     from bridge.pipeline import Pipeline
     cfg = from_tables({"vmc": {"port": sink_port}, "vrchat": {"enabled": with_vrchat, "port": sink_port},
-                       "websocket": {"port": ws_port}, "calibration": {"profile": "/nonexistent/profile.json"}})
+                       "websocket": {"port": ws_port}, "calibration": {"profile": "/nonexistent/profile.json"},
+                       "classify": {"expression": classify, "action": classify}})
     p = Pipeline(cfg, MemorySource(frames))
     p.start_transports()
     got = []
@@ -118,6 +119,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--vrchat", action="store_true", help="also send VRChat OSC (off by default, as shipped)")
+    ap.add_argument("--no-classify", action="store_true", help="without the expression/action classifiers")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     frames = decode(args.video, args.frames)
@@ -133,14 +135,14 @@ def main() -> int:
           file=sys.stderr)
     for r in range(args.rounds):
         raw.append(raw_round(frames, r * 10_000_000))
-        fps, med, ws_msgs = pipeline_round(frames, ws_port, sink.getsockname()[1], args.vrchat)
+        fps, med, ws_msgs = pipeline_round(frames, ws_port, sink.getsockname()[1], args.vrchat, not args.no_classify)
         pipe.append(fps)
         stages.append(med)
         print(f"round {r + 1}: raw {raw[-1]:.1f} fps, pipeline {fps:.1f} fps, ws client got {ws_msgs} messages",
               file=sys.stderr)
     keys = stages[0].keys()
     med = {k: statistics.median(s[k] for s in stages) for k in keys}
-    own = med["total"] - med["track"]
+    own = med["total"] - med["track"]  # everything after inference: solve, classify, encode, send
     result = {
         "frames": len(frames), "rounds": args.rounds,
         "raw_fps_median": statistics.median(raw), "pipeline_fps_median": statistics.median(pipe),
