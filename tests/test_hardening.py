@@ -69,7 +69,7 @@ def test_slow_client_never_delays_pipeline_or_others():
         slow = socket.create_connection(("127.0.0.1", s.port))  # completes the handshake, then never reads
         slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        fast = connect(f"ws://127.0.0.1:{s.port}")
+        fast = connect(f"ws://127.0.0.1:{s.port}", legacy=True)  # closed explicitly below, not in a with-block
         assert fast.recv(timeout=5) == HELLO
         stop = threading.Event()
 

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import BridgeError
+from ..progress import Progress
 from .action import JOINTS, RATE_HZ, WINDOW, mirror_joints, normalise_window
 
 CUSTOM_NAME = "action_custom"
@@ -129,31 +130,6 @@ def _augment(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ((w @ rot.T) * rng.uniform(0.9, 1.1) + rng.normal(0, 0.01, w.shape)).astype(np.float32)
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-        return tqdm(total=total, desc=desc, file=sys.stderr)
-    except ImportError:
-        class _Bar:  # a plain text bar
-            def __init__(self):
-                self.n = 0
-
-            def update(self, k=1):
-                self.n += k
-                done = int(30 * self.n / total)
-                print(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {self.n}/{total}", end="", file=sys.stderr,
-                      flush=True)
-
-            def set_postfix_str(self, s):
-                pass
-
-            def close(self):
-                print(file=sys.stderr)
-        return _Bar()
-
-
 def _train_mlp(x: np.ndarray, y: np.ndarray, n_classes: int, hidden: int, epochs: int, seed: int,
                make_batch: Callable[[], tuple[np.ndarray, np.ndarray]], bar) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
@@ -204,7 +180,7 @@ def _train_mlp(x: np.ndarray, y: np.ndarray, n_classes: int, hidden: int, epochs
                 p -= lr_t * (mh / (np.sqrt(vh) + 1e-8) + wd * p)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(f"loss {tot / len(xb):.3f}")
+            bar.set_description(f"training actions, loss {tot / len(xb):.3f}")
     return W1, b1, W2, b2, mu, sd
 
 
@@ -328,7 +304,7 @@ def train_custom(out_dir: str | Path, epochs: int = 60, hidden: int = 64, seed: 
             return _features(np.stack(xs)), np.array(ys)
         return make
 
-    bar = _progress(2 * epochs, "training actions", progress)
+    bar = Progress(2 * epochs, "training actions", unit="epoch", enabled=progress)
     t0 = time.time()
     # 1) held-out evaluation model
     mk = batches(train_clips, np.random.default_rng(seed + 1))
