@@ -1,8 +1,10 @@
-"""Wires source -> tracker -> solver -> retargeter -> encoders -> senders, and times each stage.
+"""Wires source -> trackers -> solvers -> retargeters -> classifiers -> encoders -> senders,
+and times each stage.
 
-One pipeline thread runs the per-frame work; the source's reader, the WebSocket loop and the
-config watcher have their own threads and talk to it through single slots and a command queue,
-so nothing on the frame path waits on the network or the disk.
+The main thread reads and tracks; a worker thread does everything after inference; the source's
+reader, the WebSocket loop, the preview encoder and the config watcher have their own threads and
+talk to the pipeline through single slots and a command queue, so nothing on the frame path waits
+on the network or the disk.
 """
 from __future__ import annotations
 
@@ -14,27 +16,26 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from importlib import resources
-
 from .arkit import ARKIT_NAMES, INDEX
-from .classify.stage import ClassifierStage
 from .calibration import CalibrationRun, default_config_path, default_profile_path, load_profile, save_profile
+from .classify.stage import ClassifierStage
 from .config import Config, deep_merge, load
-from .live_config import LiveEdits, save_to_toml
-from .preview import PreviewEncoder
 from .errors import BridgeError
 from .frame import AvatarFrame, FaceState
+from .live_config import LiveEdits, save_to_toml
 from .mapping import Mapper, MappingSpec, load_preset, merge
+from .preview import PreviewEncoder
 from .protocols import jsonframe, vmc, vrchat
 from .protocols.jsonframe import Control
 from .retarget.avatar import AvatarRetargeter
 from .retarget.face import FaceSolver, head_from_matrix
-from .sources import Source
 from .retarget.skeleton import SkeletonRetargeter
+from .sources import Source
 from .tracking.combined import Observations, Trackers
 from .tracking.face import FaceTracker
 from .transports.udp import UdpSender

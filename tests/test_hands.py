@@ -62,7 +62,7 @@ def finger_fk(side, w_hand, local, rng):
     """Independent FK of one hand: world matrices, then joint positions with random phalanx lengths."""
     names = H.finger_bones(side)
     hand_m = quat.to_matrix(w_hand)
-    mats, pos = {}, {}
+    mats = {}
     for i, n in enumerate(names):
         parent = H.PARENT[n]
         pm = hand_m if parent.endswith("Hand") else mats[parent]

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from conftest import FACE, FIXTURES, ROOT, cli
+from conftest import FACE, ROOT, cli
 
 
 def _one_line_error(proc, *needles):

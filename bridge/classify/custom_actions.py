@@ -16,8 +16,6 @@ import hashlib
 import json
 import math
 import re
-import struct
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterable

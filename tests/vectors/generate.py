@@ -6,7 +6,6 @@ fails while the committed files differ from what the encoders produce.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
