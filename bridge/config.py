@@ -90,6 +90,7 @@ class ClassifySettings:
     action: bool = field(default=True, metadata=_range(doc="body actions (needs [pose]) and nod / head shake"))
     action_model: str = field(default="action_msr_tcn", metadata=_range(doc="an action model: its card's name"))
     action_model_dir: str = field(default="", metadata=_range(doc="folder of action_model; empty = the shipped models"))
+    gesture: bool = field(default=True, metadata=_range(doc="hand gestures (needs [hands]): like, dislike, fist, palm, one, peace, ok, rock"))
     action_enter: float = field(default=0.6, metadata=_range(0, 1))
     action_exit: float = field(default=0.4, metadata=_range(0, 1))
 

@@ -174,8 +174,9 @@ class Pipeline:
         if not hasattr(self, "skeleton"):
             self.skeleton = SkeletonRetargeter(cfg, self.source.still)
         if not hasattr(self, "classifiers") or cfg.classify != self.cfg.classify:
-            self.classifiers = ClassifierStage(cfg.classify, cfg.source.mirror) \
-                if (cfg.classify.expression and cfg.face.enabled) or cfg.classify.action else None
+            c = cfg.classify
+            self.classifiers = ClassifierStage(c, cfg.source.mirror) \
+                if (c.expression and cfg.face.enabled) or c.action or (c.gesture and cfg.hands.enabled) else None
         self.retargeter = AvatarRetargeter(mapper, cfg.source.mirror, cfg.face.neck_share,
                                            cfg.face.move_root, cfg.face.translation_gain)
         self.vrchat_mapper = Mapper(load_preset("vrchat_unified")) if cfg.vrchat.names == "unified" else mapper
@@ -389,7 +390,8 @@ class Pipeline:
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
         if self.classifiers is not None:
             self.classifiers.process(src.source_time, src.rgb, obs.face, obs.pose,
-                                     state.head_rotation if state.found else None, frame.classes, frame.events)
+                                     state.head_rotation if state.found else None, frame.classes, frame.events,
+                                     obs.hands if self.trackers.hands is not None else None)
             t2b = time.perf_counter()
             frame.timings_ms["classify"] = (t2b - t2) * 1000
             t2 = t2b

@@ -1,4 +1,4 @@
-"""The classifier stage of the pipeline: expression and action probabilities, and their triggers.
+"""The classifier stage of the pipeline: expression, action and hand-gesture scores, and their triggers.
 
 Expressions change slowly, so the face crop is classified at `expression_hz` (not every frame)
 and smoothed in between; actions update every frame from the body joints (if pose is on) and
@@ -13,6 +13,8 @@ import numpy as np
 from ..config import ClassifySettings
 from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe
 from .expression import ExpressionClassifier, ProbabilitySmoother
+from .gesture import GESTURES
+from .gesture import classify as classify_gesture
 from .triggers import TriggerLogic, TriggerRule
 
 
@@ -29,13 +31,23 @@ class ClassifierStage:
         self.act_trig = TriggerLogic("action", rules={
             a: TriggerRule(s.action_enter, s.action_exit, 0.2, 0.1, 1.0, one_shot=a not in HELD_ACTIONS)
             for a in (self.rec.actions if self.rec else ())})
+        self.gestures = s.gesture
+        self.gesture_trig = TriggerLogic("gesture", default=TriggerRule(0.5, 0.5, 0.15, 0.2, 0.5))
         self._last_expr_t = -np.inf
         self._expr_probs: dict[str, float] = {}
         self._had_face = False
 
     def process(self, t: float, rgb: np.ndarray, face_obs, pose_obs, head_rotation: np.ndarray | None,
-                classes: dict, events: list) -> None:
-        """Fills `classes` and `events` (the frame's) for one frame."""
+                classes: dict, events: list, hands: list | None = None) -> None:
+        """Fills `classes` and `events` (the frame's) for one frame. `hands`: HandObservations, or
+        None when hand tracking is off."""
+        if self.gestures and hands is not None:
+            scores = dict.fromkeys(GESTURES, 0.0)
+            for h in hands:  # either hand showing a gesture counts
+                for k, v in classify_gesture(h.world, h.landmarks).items():
+                    scores[k] = max(scores[k], v)
+            classes["gesture"] = scores
+            events += self.gesture_trig.update(t, scores)
         if self.expr is not None:
             if face_obs is not None:
                 if t - self._last_expr_t >= self.period or t < self._last_expr_t:

@@ -1,0 +1,65 @@
+"""Static hand gestures from the 21 hand landmarks, by finger geometry (no model to train).
+
+A finger is extended when its joints are nearly straight (the angles at its PIP and DIP joints,
+or IP for the thumb); the thumb also counts as folded when its tip lies across the palm. Classes
+follow HaGRID's names: like (thumb up), dislike (thumb down), fist, palm, one, peace, ok, rock.
+Measured on the HaGRID photos in ../shared/fixtures/gesture (docs/models.md, tests/test_gesture.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+GESTURES = ("like", "dislike", "fist", "palm", "one", "peace", "ok", "rock")
+WRIST, THUMB, INDEX, MIDDLE, RING, LITTLE = 0, (1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20)
+
+
+def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """Angle at b (degrees) between b->a and b->c; 180 is straight."""
+    u, v = a - b, c - b
+    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def extended(world: np.ndarray, straight_deg: float = 140.0) -> np.ndarray:
+    """(5,) bool: thumb, index, middle, ring, little extended. world: (21, 3) hand world landmarks."""
+    p = np.asarray(world, dtype=np.float64)
+    out = np.zeros(5, bool)
+    for k, (mcp, pip, dip, tip) in enumerate((INDEX, MIDDLE, RING, LITTLE), start=1):
+        out[k] = _angle(p[mcp], p[pip], p[dip]) > straight_deg and _angle(p[pip], p[dip], p[tip]) > straight_deg - 20
+    palm = np.linalg.norm(p[INDEX[0]] - p[LITTLE[0]]) + 1e-9
+    tip_to_palm = np.linalg.norm(p[THUMB[3]] - p[MIDDLE[0]]) / palm
+    out[0] = _angle(p[THUMB[1]], p[THUMB[2]], p[THUMB[3]]) > straight_deg - 10 and tip_to_palm > 1.0
+    return out
+
+
+def classify(world: np.ndarray, image: np.ndarray) -> dict[str, float]:
+    """Scores 0..1 per gesture (one is 1, the rest 0, or all 0 when nothing matches).
+
+    world: (21, 3) metres; image: (21, 3) normalized image landmarks (y down), for thumb up/down.
+    """
+    p = np.asarray(world, dtype=np.float64)
+    ext = extended(p)
+    thumb, fingers = ext[0], ext[1:]
+    palm = np.linalg.norm(p[INDEX[0]] - p[LITTLE[0]]) + 1e-9
+    pinch = np.linalg.norm(p[THUMB[3]] - p[INDEX[3]]) / palm
+    out = dict.fromkeys(GESTURES, 0.0)
+    name = None
+    if pinch < 0.6 and fingers[1:].sum() >= 1:
+        name = "ok"
+    elif fingers.all():
+        name = "palm"
+    elif not fingers.any():
+        if thumb:
+            up = image[THUMB[3], 1] < image[THUMB[1], 1]  # image y grows downwards
+            name = "like" if up else "dislike"
+        else:
+            name = "fist"
+    elif fingers.tolist() == [True, False, False, False]:
+        name = "one"
+    elif fingers.tolist() == [True, True, False, False]:
+        name = "peace"
+    elif fingers.tolist() == [True, False, False, True]:
+        name = "rock"
+    if name is not None:
+        out[name] = 1.0
+    return out
