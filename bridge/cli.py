@@ -8,7 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from . import __version__, cli_actions, cli_recording
+from . import __version__, cli_actions, cli_eval, cli_recording
 from .errors import BridgeError, ConfigError
 
 log = logging.getLogger("avatar_bridge")
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("path", type=Path)
     cli_recording.add_commands(sub)
     cli_actions.add_commands(sub)
+    cli_eval.add_commands(sub)
     return ap
 
 
@@ -265,7 +266,8 @@ def cmd_init_config(args: argparse.Namespace, status) -> int:
 
 
 COMMANDS = {"run": cmd_run, "record": cmd_run, "demo": cmd_demo, "calibrate": cmd_calibrate, "doctor": cmd_doctor,
-            "init-config": cmd_init_config, **cli_recording.COMMANDS, **cli_actions.COMMANDS}
+            "init-config": cmd_init_config, **cli_recording.COMMANDS, **cli_actions.COMMANDS,
+            **cli_eval.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

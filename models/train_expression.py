@@ -53,19 +53,32 @@ def build_model(width: int = 24, dropout: float = 0.3):
 
 def augment(x, gen):
     """x: (B,1,48,48) float in [-1,1]. Random flip/rotate/scale/shift (one affine warp) + erasing."""
+    return erase(augment_geometry(x, gen), gen)
+
+
+def augment_geometry(x, gen, flip=None):
+    """One random affine warp per face: rotation +-12 degrees, scale 0.9-1.1, shift +-4 px, and a
+    horizontal flip where `flip` (bool per face) says so, or at random when it is None."""
     import torch
     import torch.nn.functional as F
     b = x.shape[0]
     ang = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(12)
     sc = 1 + (torch.rand(b, generator=gen) * 2 - 1) * 0.1
-    flip = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0)
+    if flip is None:
+        flip = torch.rand(b, generator=gen) < 0.5
+    sign = torch.where(flip, -1.0, 1.0)
     tx = (torch.rand(b, generator=gen) * 2 - 1) * (4 / 24)
     ty = (torch.rand(b, generator=gen) * 2 - 1) * (4 / 24)
     cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
-    theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
+    theta = torch.stack([torch.stack([cos * sign, -sin, tx], 1), torch.stack([sin * sign, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    # random erasing: one rectangle (8-16 px) in half the images, filled with 0 (mid grey)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def erase(x, gen):
+    """Random erasing: one rectangle (8-16 px) in half the faces, filled with 0 (mid grey)."""
+    import torch
+    b = x.shape[0]
     er = torch.rand(b, generator=gen) < 0.5
     hh = torch.randint(8, 17, (b,), generator=gen)
     ww = torch.randint(8, 17, (b,), generator=gen)

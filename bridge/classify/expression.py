@@ -15,15 +15,18 @@ DEFAULT_MODEL = "expression_fer_mini_xception"  # the higher measured PublicTest
 
 
 class ExpressionClassifier:
-    """`classify(image, landmarks) -> {class: probability}` per frame.
+    """`classify(image, landmarks, blendshapes) -> {class: probability}` per frame.
 
     image: the RGB uint8 frame the landmarks came from; landmarks: (478, 3) normalised
     (FaceState.landmarks / FaceObservation.landmarks). The card's preprocessing is applied:
-    grayscale crop of `size` px, then x * scale + offset, NCHW float32.
+    grayscale crop of `size` px, then x * scale + offset, NCHW float32. A fusion model's card has a
+    second input, `blendshapes` (N, 52) in ARKit order, fed from the tracker's blendshapes (zeros
+    when unknown).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, directory: Path | None = None):
+    def __init__(self, model: str | Path = DEFAULT_MODEL, directory: Path | None = None):
         self.model = OnnxModel(model, directory)
+        name = self.model.name
         inp = self.model.card["inputs"][0]
         pre = inp.get("preprocessing", {})
         try:
@@ -31,10 +34,15 @@ class ExpressionClassifier:
             self.scale = float(pre["scale"])
             self.offset = float(pre["offset"])
         except (KeyError, TypeError, ValueError):
-            raise ModelError(f"model card {model}.card.json lacks inputs[0].preprocessing size/scale/offset: "
+            raise ModelError(f"model card {name}.card.json lacks inputs[0].preprocessing size/scale/offset: "
                              "restore it from the repository") from None
+        extra = [i["name"] for i in self.model.card["inputs"][1:]]
+        if extra not in ([], ["blendshapes"]):
+            raise ModelError(f"{name} has inputs {extra} besides the face; an expression model takes the face and "
+                             "optionally `blendshapes` (N, 52)")
+        self.uses_blendshapes = bool(extra)
         if tuple(self.model.classes) != CLASSES:
-            raise ModelError(f"{model} lists classes {self.model.classes}, expected FER2013 order {CLASSES}")
+            raise ModelError(f"{name} lists classes {self.model.classes}, expected FER2013 order {CLASSES}")
         self.classes = CLASSES
 
     def crop(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -48,14 +56,28 @@ class ExpressionClassifier:
             crops = np.stack([cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_LINEAR) for c in crops])
         return (crops.astype(np.float32) * self.scale + self.offset)[:, None]
 
-    def predict(self, crops: np.ndarray, batch: int = 256) -> np.ndarray:
-        """(N, H, W) or (H, W) uint8 grayscale faces (48x48 FER-style crops are resized to the model's size)
-        -> (N, 7) probabilities."""
-        x = self._prep(crops)
-        return np.concatenate([self.model.run(x[i:i + batch]) for i in range(0, len(x), batch)])
+    def _run(self, x: np.ndarray, blendshapes: np.ndarray | None) -> np.ndarray:
+        if not self.uses_blendshapes:
+            return self.model.run(x)
+        if blendshapes is None:
+            blendshapes = np.zeros((len(x), 52), np.float32)
+        return self.model.run(x, np.asarray(blendshapes, np.float32).reshape(len(x), 52))
 
-    def classify(self, image: np.ndarray, landmarks: np.ndarray) -> dict[str, float]:
-        p = self.model.run(self._prep(self.crop(image, landmarks)))[0]
+    def predict(self, crops: np.ndarray, blendshapes: np.ndarray | None = None, batch: int = 256,
+                progress=None) -> np.ndarray:
+        """(N, H, W) or (H, W) uint8 grayscale faces (48x48 FER-style crops are resized to the model's size),
+        and for a fusion model their (N, 52) blendshapes (see fer_blendshapes) -> (N, 7) probabilities."""
+        x = self._prep(crops)
+        out = []
+        for i in range(0, len(x), batch):
+            out.append(self._run(x[i:i + batch], None if blendshapes is None else blendshapes[i:i + batch]))
+            if progress is not None:
+                progress.update(len(out[-1]))
+        return np.concatenate(out)
+
+    def classify(self, image: np.ndarray, landmarks: np.ndarray,
+                 blendshapes: np.ndarray | None = None) -> dict[str, float]:
+        p = self._run(self._prep(self.crop(image, landmarks)), blendshapes)[0]
         return dict(zip(self.classes, (float(v) for v in p)))
 
 
@@ -79,3 +101,29 @@ class ProbabilitySmoother:
 
     def reset(self) -> None:
         self._t, self._p = None, {}
+
+
+FER_PAD = 8  # px of replicated border around a 48x48 FER-style crop: the face detector needs a margin
+FER_UPSCALE = 256  # the padded crop is upscaled to this size before tracking
+
+
+def fer_blendshapes(faces: np.ndarray, tracker, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """The 52 ARKit blendshapes MediaPipe reads from small pre-cropped grayscale faces (FER2013 style).
+
+    Used to train and evaluate the fusion model on face datasets, where no video frame exists: each
+    face gets a replicated border (the detector needs a margin), is upscaled and tracked as a still
+    image. Returns (N, 52) float32 and (N,) bool "face found"; shapes are 0 where none was found, as
+    the fusion model expects. `tracker`: a FaceTracker(still_images=True); `progress`: a Progress.
+    """
+    faces = np.asarray(faces)
+    out = np.zeros((len(faces), 52), np.float32)
+    found = np.zeros(len(faces), bool)
+    for i, face in enumerate(faces):
+        big = cv2.resize(cv2.copyMakeBorder(face, FER_PAD, FER_PAD, FER_PAD, FER_PAD, cv2.BORDER_REPLICATE),
+                         (FER_UPSCALE, FER_UPSCALE), interpolation=cv2.INTER_CUBIC)
+        obs = tracker.process(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB), i)
+        if obs is not None:
+            out[i], found[i] = obs.blendshapes, True
+        if progress is not None:
+            progress.update()
+    return out, found

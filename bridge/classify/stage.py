@@ -52,7 +52,8 @@ class ClassifierStage:
             if face_obs is not None:
                 if t - self._last_expr_t >= self.period or t < self._last_expr_t:
                     self._last_expr_t = t
-                    self._expr_probs = self.smooth.update(t, self.expr.classify(rgb, face_obs.landmarks))
+                    probs = self.expr.classify(rgb, face_obs.landmarks, face_obs.blendshapes)
+                    self._expr_probs = self.smooth.update(t, probs)
                 classes["expression"] = self._expr_probs
                 events += self.expr_trig.update(t, self._expr_probs)
                 self._had_face = True

@@ -1,0 +1,186 @@
+"""Train the fusion expression model (face pixels + MediaPipe blendshapes) and export it to ONNX.
+
+    pip install torch==2.13.0 onnx                  # training-only dependencies
+    python models/extract_fer_blendshapes.py        # once: the blendshape cache (about 3 minutes)
+    python models/train_expression_fusion.py [--epochs 30] [--width 16]
+
+Why fusion: the sidecar already has MediaPipe's 52 blendshapes for every tracked face (a model
+trained on far more faces than FER2013 holds), so feeding them beside the 48x48 crop costs nothing
+per frame and adds evidence the small pixel CNN cannot learn from 28k images.
+
+Data: FER2013 Training (28,709 faces, ../shared/fixtures/expression/fer2013_train.npz) with the
+blendshapes MediaPipe reads from each face (build/fer_blendshapes/, zeros where no face was found).
+PublicTest is never trained on and no checkpoint is selected on it: the last epoch is exported; the
+per-epoch PublicTest accuracy is only logged for the learning curve.
+Augmentation: the pixel augmentation of train_expression.py (flip, rotation, scale, shift,
+erasing); a flipped face gets its blendshapes mirrored (Left <-> Right); blendshape jitter
+(sigma 0.03) and, for 15% of faces, blendshapes withheld (all zeros) so the model still works when
+MediaPipe finds no face in a crop.
+Model: the VGG-style pixel CNN of train_expression.py (without its classifier) -> 8*width features;
+blendshapes -> MLP (52 -> 128 -> 128); concatenated -> dropout -> linear -> softmax. The exported
+graph averages the logits of the face and of its mirror image (with mirrored blendshapes).
+Inputs: `face` float32 [N, 1, 48, 48] (grayscale / 255, then (x - 0.5) * 2), `blendshapes` float32
+[N, 52] in ARKit order (bridge.arkit.ARKIT_NAMES). Output `probs` [N, 7] in FER2013 order.
+
+Writes models/expression_fusion.onnx and models/expression_fusion.train.json; then
+`python models/evaluate_expression.py fusion` measures it and writes the card.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+from bridge.arkit import MIRROR_PERMUTATION  # noqa: E402
+from train_expression import EXPR, augment_geometry, build_model, erase, to_input  # noqa: E402
+
+CACHE = ROOT / "build" / "fer_blendshapes"
+
+
+def build_fusion(width: int = 16, hidden: int = 128, dropout: float = 0.3):
+    import torch
+    import torch.nn as nn
+
+    class Fusion(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cnn = nn.Sequential(*list(build_model(width))[:-2])  # up to the pooled features
+            self.mlp = nn.Sequential(nn.Linear(52, hidden), nn.ReLU(inplace=True), nn.Dropout(0.1),
+                                     nn.Linear(hidden, hidden), nn.ReLU(inplace=True))
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(8 * width + hidden, 7))
+
+        def forward(self, face, shapes):
+            return self.head(torch.cat([self.cnn(face), self.mlp(shapes)], 1))
+
+    return Fusion()
+
+
+def mirror_shapes(shapes):
+    return shapes[:, MIRROR_PERMUTATION]
+
+
+class FlipTTA:
+    """Export wrapper: softmax of the mean logits of the face and its mirror image."""
+
+    def __new__(cls, net):
+        import torch
+        import torch.nn as nn
+        perm = torch.as_tensor(MIRROR_PERMUTATION)
+
+        class _M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = net
+
+            def forward(self, face, blendshapes):
+                z = self.net(face, blendshapes) + self.net(torch.flip(face, dims=[3]), blendshapes[:, perm])
+                return torch.softmax(z * 0.5, 1)
+
+        return _M()
+
+
+def load_split(split: str):
+    import torch
+    d = np.load(EXPR / f"fer2013_{split}.npz")
+    c = CACHE / f"{split}.npz"
+    if not c.is_file():
+        sys.exit(f"{c} is missing: run python models/extract_fer_blendshapes.py first")
+    s = np.load(c)
+    return (torch.from_numpy(to_input(d["images"])), torch.from_numpy(s["blendshapes"]),
+            torch.from_numpy(d["labels"].astype(np.int64)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="train the fusion expression model")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=HERE / "expression_fusion.onnx")
+    a = ap.parse_args()
+
+    import torch
+    import torch.nn as nn
+    from bridge.progress import Progress
+
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)
+
+    xtr, str_, ytr = load_split("train")
+    xte, ste, yte = load_split("publictest")
+    net = build_fusion(a.width).to(memory_format=torch.channels_last)
+    nparams = sum(p.numel() for p in net.parameters())
+    steps = math.ceil(len(xtr) / a.batch)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * steps, pct_start=0.2)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    perm_t = torch.as_tensor(MIRROR_PERMUTATION)
+
+    def evaluate() -> float:
+        net.eval()
+        tta = FlipTTA(net)
+        with torch.no_grad():
+            p = torch.cat([tta(xte[i:i + 512], ste[i:i + 512]) for i in range(0, len(xte), 512)])
+        return float((p.argmax(1) == yte).float().mean())
+
+    log_path = a.out.with_suffix(".train.json")
+    log = {"args": {k: str(v) for k, v in vars(a).items()}, "params": nparams, "epochs": []}
+    t0 = time.time()
+    for ep in range(a.epochs):
+        net.train()
+        order = torch.randperm(len(xtr), generator=gen)
+        tot = n = 0.0
+        with Progress(steps, f"epoch {ep + 1}/{a.epochs}", "batches") as bar:
+            for s in range(steps):
+                idx = order[s * a.batch:(s + 1) * a.batch]
+                b = len(idx)
+                flip = torch.rand(b, generator=gen) < 0.5
+                face = erase(augment_geometry(xtr[idx], gen, flip), gen)
+                sh = str_[idx]
+                sh = torch.where(flip[:, None], sh[:, perm_t], sh)
+                sh = (sh + 0.03 * torch.randn(sh.shape, generator=gen)).clamp(0, 1)
+                sh = sh * (torch.rand(b, 1, generator=gen) >= 0.15) * (str_[idx].sum(1, keepdim=True) > 0)
+                loss = loss_fn(net(face.contiguous(memory_format=torch.channels_last), sh), ytr[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                tot += float(loss) * b
+                n += b
+                bar.update()
+        acc = evaluate()
+        el = time.time() - t0
+        log["epochs"].append({"epoch": ep + 1, "train_loss": tot / n, "publictest_acc": acc, "elapsed_s": el})
+        log_path.write_text(json.dumps(log, indent=1))
+        print(f"epoch {ep + 1}/{a.epochs} loss {tot / n:.4f} PublicTest {acc:.4f} {el / 60:.1f} min", flush=True)
+        torch.save(net.state_dict(), a.out.with_suffix(".last.pt"))
+    export(net, a.out)
+
+
+def export(net, out: Path) -> None:
+    import torch
+    net = net.to(memory_format=torch.contiguous_format).eval()
+    torch.onnx.export(FlipTTA(net).eval(), (torch.zeros(1, 1, 48, 48), torch.zeros(1, 52)), str(out),
+                      input_names=["face", "blendshapes"], output_names=["probs"],
+                      dynamic_axes={"face": {0: "N"}, "blendshapes": {0: "N"}, "probs": {0: "N"}},
+                      opset_version=13, dynamo=False)
+    print(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
