@@ -416,7 +416,7 @@ class Pipeline:
                 msgs += vrchat.encode_eye_tracking(subject.eye_angles_deg, closed)
             self.vrchat.send(msgs)
         if self.ws is not None and self.ws.client_count:
-            self.ws.publish_frame(jsonframe.frame_message(frame))
+            self.ws.publish_frame(jsonframe.frame_message(frame), bool(frame.events))
 
     def close(self) -> None:
         if self.watcher is not None:

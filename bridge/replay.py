@@ -159,4 +159,4 @@ def _send(frame: AvatarFrame, uptime: float, vmc_out, vrc_out, vrc_mapper, vrc_f
             msgs += vrchat.encode_eye_tracking(subject.eye_angles_deg, float(subject.blendshapes[BLINKS].mean()))
         vrc_out.send(msgs)
     if ws is not None and ws.client_count:
-        ws.publish_frame(jsonframe.frame_message(frame))
+        ws.publish_frame(jsonframe.frame_message(frame), bool(frame.events))

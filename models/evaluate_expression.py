@@ -48,6 +48,20 @@ MODELS = {
                                     "fer2013_train.npz; checkpoint selected on PublicTest accuracy (never trained on)"},
         "build_script": "train_expression.py",
         "training": "see expression_fercnn.train.json (seed, epochs, per-epoch PublicTest accuracy)",
+        "exported": "best",
+    },
+    "fusion": {
+        "size": 48,
+        "format": "ONNX opset 13 (torch.onnx export by train_expression_fusion.py)",
+        "author": "avatar-bridge (models/train_expression_fusion.py)",
+        "licence": "Apache-2.0 (our weights); trained on FER2013 (research use)",
+        "source": {"training_data": "FER2013 Training split (28,709 faces), ../shared/fixtures/expression/"
+                                    "fer2013_train.npz, and the MediaPipe blendshapes of each face "
+                                    "(models/extract_fer_blendshapes.py); PublicTest never trained on and no "
+                                    "checkpoint selected on it: the last epoch is exported"},
+        "build_script": "train_expression_fusion.py",
+        "training": "see expression_fusion.train.json (seed, epochs, per-epoch PublicTest accuracy, logged only)",
+        "exported": "last",
     },
 }
 
@@ -55,6 +69,7 @@ MODELS = {
 def evaluate(key: str) -> dict:
     import onnxruntime as ort
     import cv2
+    from bridge.evaluate import classification_report
     info = MODELS[key]
     name = f"expression_{key}"
     path = HERE / f"{name}.onnx"
@@ -68,53 +83,54 @@ def evaluate(key: str) -> dict:
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     s = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    inp = s.get_inputs()[0].name
-    probs = np.concatenate([s.run(None, {inp: x[i:i + 256]})[0] for i in range(0, len(x), 256)])
+    names = [i.name for i in s.get_inputs()]
+    feeds = [x]
+    if len(names) == 2:  # the fusion model: MediaPipe's blendshapes of each face, as extract_fer_blendshapes.py read them
+        feeds.append(np.load(ROOT / "build" / "fer_blendshapes" / "publictest.npz")["blendshapes"])
+    probs = np.concatenate([s.run(None, {n: f[i:i + 256] for n, f in zip(names, feeds)})[0]
+                            for i in range(0, len(x), 256)])
     pred = probs.argmax(1)
-    n = 7
-    cm = np.zeros((n, n), int)
-    for t, p in zip(labels, pred):
-        cm[t, p] += 1
-    acc = float((pred == labels).mean())
+    rep = classification_report(labels, pred, CLASSES)
+    acc, macro_f1, per = rep["accuracy"], rep["macro_f1"], rep["per_class"]
+    cm = np.array(rep["confusion_matrix"]["matrix"])
     acc500 = float((pred[:500] == labels[:500]).mean())
-    per = {}
-    for i, c in enumerate(CLASSES):
-        tp = cm[i, i]
-        prec = tp / max(cm[:, i].sum(), 1)
-        rec = tp / max(cm[i].sum(), 1)
-        f1 = 2 * prec * rec / max(prec + rec, 1e-12)
-        per[c] = {"precision": round(float(prec), 4), "recall": round(float(rec), 4), "f1": round(float(f1), 4),
-                  "support": int(cm[i].sum())}
-    macro_f1 = float(np.mean([v["f1"] for v in per.values()]))
-    one = x[:1]
+    one = {n: f[:1] for n, f in zip(names, feeds)}
     for _ in range(50):
-        s.run(None, {inp: one})
+        s.run(None, one)
     ts = []
     for _ in range(500):
         t = time.perf_counter()
-        s.run(None, {inp: one})
+        s.run(None, one)
         ts.append(time.perf_counter() - t)
     ms = float(np.median(ts) * 1000)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    inputs = [{"name": names[0], "shape": ["N", 1, size, size], "dtype": "float32", "layout": "NCHW",
+               "preprocessing": {"size": size, "scale": round(2 / 255, 10), "offset": -1.0,
+                                 "description": f"grayscale face crop {size}x{size} framed like FER2013 "
+                                                "(bridge.classify.face_crop from the MediaPipe landmarks), "
+                                                "uint8 x * 2/255 - 1, i.e. (x/255 - 0.5) * 2 in [-1, 1]"}}]
+    if len(names) == 2:
+        from bridge.arkit import ARKIT_NAMES
+        inputs.append({"name": names[1], "shape": ["N", 52], "dtype": "float32", "order": list(ARKIT_NAMES),
+                       "preprocessing": "MediaPipe FaceLandmarker blendshape scores 0..1 of the same face, in ARKit "
+                                        "order (tongueOut 0); all zeros when no face was found. On 48x48 dataset "
+                                        "crops they come from bridge.classify.expression.fer_blendshapes (8 px "
+                                        "replicated border, upscaled to 256 px, tracked as a still image)"})
     card = {
         "name": name, "file": path.name, "sha256": digest, "size_bytes": path.stat().st_size,
         "format": info["format"], "author": info["author"], "licence": info["licence"], "source": info["source"],
         "build_script": info["build_script"],
         "runtime": "onnxruntime, 1 thread, via bridge.classify.expression.ExpressionClassifier",
-        "inputs": [{"name": inp, "shape": ["N", 1, size, size], "dtype": "float32", "layout": "NCHW",
-                    "preprocessing": {"size": size, "scale": round(2 / 255, 10), "offset": -1.0,
-                                      "description": f"grayscale face crop {size}x{size} framed like FER2013 "
-                                                     "(bridge.classify.face_crop from the MediaPipe landmarks), "
-                                                     "uint8 x * 2/255 - 1, i.e. (x/255 - 0.5) * 2 in [-1, 1]"}}],
+        "inputs": inputs,
         "outputs": [{"name": s.get_outputs()[0].name, "shape": ["N", 7], "notes": "softmax probabilities"}],
         "classes": CLASSES,
         "training": info["training"],
         "measured": {
-            "publictest_accuracy": round(acc, 4),
-            "publictest_macro_f1": round(macro_f1, 4),
+            "publictest_accuracy": acc,
+            "publictest_macro_f1": macro_f1,
             "publictest_first500_accuracy": round(acc500, 4),
             "per_class": per,
-            "confusion_matrix": {"rows_true_cols_pred": CLASSES, "matrix": cm.tolist()},
+            "confusion_matrix": rep["confusion_matrix"],
             "median_ms_per_face_1_thread": round(ms, 3),
             "how": "all 3,589 FER2013 PublicTest faces (fixture npz), argmax of the model output; latency: one face, "
                    "batch 1, median of 500 runs after 50 warm-up, onnxruntime " + ort.__version__ +
@@ -127,8 +143,11 @@ def evaluate(key: str) -> dict:
     if trainlog.is_file():
         log = json.loads(trainlog.read_text())
         card["parameters"] = log.get("params")
-        card["training_run"] = {"args": log.get("args"), "epochs_run": len(log.get("epochs", [])),
-                                "best_epoch": int(np.argmax([e["publictest_acc_flip_tta"] for e in log["epochs"]]) + 1)}
+        accs = [e.get("publictest_acc", e.get("publictest_acc_flip_tta")) for e in log["epochs"]]
+        card["training_run"] = {"args": log.get("args"), "epochs_run": len(accs),
+                                "exported_epoch": int(np.argmax(accs)) + 1 if info["exported"] == "best" else len(accs),
+                                "publictest_acc_per_epoch": [round(a, 4) for a in accs]}
+        plot_training(log, ROOT / "docs" / "models" / f"{name}_training.png", name)
     (HERE / f"{name}.card.json").write_text(json.dumps(card, indent=2) + "\n")
     from train_action import plot_confusion
     plot_confusion(cm, CLASSES, ROOT / "docs" / "models" / f"{name}_confusion.png",
@@ -137,6 +156,27 @@ def evaluate(key: str) -> dict:
                       "first500": round(acc500, 4), "ms_per_face": round(ms, 3), "bytes": path.stat().st_size,
                       "f1": {c: v["f1"] for c, v in per.items()}}))
     return card
+
+
+def plot_training(log: dict, path: Path, name: str) -> None:
+    """The learning curve: training loss and PublicTest accuracy per epoch."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ep = [e["epoch"] for e in log["epochs"]]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(ep, [e["train_loss"] for e in log["epochs"]], color="tab:blue", label="training loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (label smoothing 0.1)", color="tab:blue")
+    ax2 = ax.twinx()
+    ax2.plot(ep, [e.get("publictest_acc", e.get("publictest_acc_flip_tta")) for e in log["epochs"]],
+             color="tab:orange", marker="o", ms=3, label="PublicTest accuracy")
+    ax2.axhline(0.70, color="grey", ls="--", lw=0.8)
+    ax2.set_ylabel("PublicTest accuracy", color="tab:orange")
+    ax.set_title(f"{name}: {log.get('params', '?')} parameters", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

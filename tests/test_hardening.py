@@ -101,6 +101,32 @@ def test_slow_client_never_delays_pipeline_or_others():
     assert s.frames_dropped > 0  # the stuck client's frames were skipped, and counted
 
 
+def test_a_slow_client_skips_plain_frames_but_never_trigger_events():
+    """Frames with events go through the ordered queue: a client that reads slowly gets every one, in order."""
+    s = _server()
+    got = []
+    try:
+        with connect(f"ws://127.0.0.1:{s.port}", open_timeout=5, max_queue=4) as ws:
+            assert ws.recv(timeout=5) == HELLO
+            for i in range(300):
+                has_events = i % 30 == 7
+                s.publish_frame(json.dumps({"type": "frame", "seq": i, "events": [{"n": i}] if has_events else [],
+                                            "pad": "x" * 60000}), has_events)
+                time.sleep(0.001)
+            while True:
+                try:
+                    got.append(json.loads(ws.recv(timeout=1.0)))
+                except TimeoutError:
+                    break
+                time.sleep(0.01)  # a slow reader: 10 ms per message against 1 ms per frame
+    finally:
+        s.stop()
+    seqs = [m["seq"] for m in got]
+    assert seqs == sorted(seqs)
+    assert [m["seq"] for m in got if m["events"]] == [i for i in range(300) if i % 30 == 7]
+    assert len(got) < 300 and s.frames_dropped > 0  # plain frames were skipped meanwhile
+
+
 def test_udp_to_nobody_warns_once(caplog):
     port = free_port()  # nothing listens here: Linux reports ECONNREFUSED on later sends
     sender = UdpSender("127.0.0.1", port, "VMC")

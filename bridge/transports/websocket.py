@@ -2,7 +2,8 @@
 
 Runs its own asyncio loop on a thread; the pipeline thread never waits on it. Each client has
 a one-slot mailbox for frames (a slow client skips frames, counted, and never delays the
-pipeline or other clients) plus an ordered queue for hellos and replies, which are never dropped.
+pipeline or other clients) plus an ordered queue for hellos, replies and frames that carry trigger
+events, which are never dropped (a skipped frame must not swallow a one-shot trigger).
 Browser pages may connect only from loopback origins, so a random web site open in the user's
 browser cannot reconfigure the sidecar through ws://127.0.0.1.
 """
@@ -34,6 +35,7 @@ log = logging.getLogger("avatar_bridge.websocket")
 LOOPBACK_ORIGIN = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$")
 CONTROL_RATE = 20  # control messages per second per client
 MAX_MESSAGE = 65536
+MAX_ORDERED = 1024  # queued messages per client beyond which event frames fall back to the mailbox
 
 # A control handler runs on the pipeline thread and returns (ok, message).
 ControlHandler = Callable[[Control], tuple[bool, str]]
@@ -194,15 +196,20 @@ class WebSocketServer:
             pass
 
     # --- called from the pipeline thread -------------------------------------------------
-    def publish_frame(self, text: str) -> None:
-        self._loop.call_soon_threadsafe(self._set_frame, text)
+    def publish_frame(self, text: str, has_events: bool = False) -> None:
+        """`has_events`: the frame carries trigger events, so every client gets it, in order."""
+        self._loop.call_soon_threadsafe(self._set_frame, text, has_events)
 
-    def _set_frame(self, text: str) -> None:
+    def _set_frame(self, text: str, has_events: bool = False) -> None:
         for c in self._clients:
-            if c.frame is not None:
+            if c.frame is not None:  # superseded by this newer frame
                 c.dropped += 1
                 self.frames_dropped += 1
-            c.frame = text
+                c.frame = None
+            if has_events and len(c.ordered) < MAX_ORDERED:
+                c.ordered.append(text)
+            else:
+                c.frame = text
             c.wake.set()
 
     def publish_preview(self, text: str) -> None:
