@@ -214,8 +214,8 @@ def eval_gesture(args):
             hands = tracker.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0) or []
             found += bool(hands)
             pred = "none"
-            # the biggest hand in the picture speaks first (a second, idle hand is common)
-            for h in sorted(hands, key=lambda h: -np.ptp(h.landmarks[:, :2], axis=0).prod()):
+            # the higher hand speaks first: a gesture is shown raised, a second hand often rests below
+            for h in sorted(hands, key=lambda h: h.landmarks[:, 1].min()):
                 scores = classify(h.world, h.landmarks)
                 best = max(scores, key=scores.get)
                 if scores[best] > 0:

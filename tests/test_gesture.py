@@ -21,8 +21,9 @@ def hand_tracker():
 
 def test_gesture_accuracy_on_hagrid(hand_tracker):
     """A photo counts as right when one of its detected hands shows its class (HaGRID scenes may
-    show a second, idle hand). Measured 87.3% over 291 photos with a hand found (palm 37/38,
-    fist 32/33, one 35/37, peace 34/38, rock 32/35, dislike 36/39, ok 27/37, like 21/34)."""
+    show a second, idle hand). Measured 90.7% over 291 photos with a hand found (palm 37/38,
+    fist 33/33, one 35/37, peace 34/38, rock 32/35, dislike 36/39, ok 30/37, like 27/34).
+    `avatar-bridge eval gesture` judges every photo, the higher hand first, misses included."""
     right = total = 0
     per_class = {}
     for g in GESTURES:
@@ -36,7 +37,7 @@ def test_gesture_accuracy_on_hagrid(hand_tracker):
         per_class[g] = ok / n
         right, total = right + ok, total + n
     assert total > 250
-    assert right / total > 0.82, per_class
+    assert right / total > 0.85, per_class
     assert min(per_class.values()) > 0.5, per_class
 
 

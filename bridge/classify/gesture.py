@@ -1,7 +1,9 @@
 """Static hand gestures from the 21 hand landmarks, by finger geometry (no model to train).
 
 A finger is extended when its joints are nearly straight (the angles at its PIP and DIP joints,
-or IP for the thumb); the thumb also counts as folded when its tip lies across the palm. Classes
+or IP for the thumb) and its tip is farther from the wrist than its PIP joint (MediaPipe sometimes
+draws curled fingers of a side-on fist straight but folded back); the thumb also counts as folded
+when its tip lies across the palm. Classes
 follow HaGRID's names: like (thumb up), dislike (thumb down), fist, palm, one, peace, ok, rock.
 Measured on the HaGRID photos in ../shared/fixtures/gesture (docs/models.md, tests/test_gesture.py).
 """
@@ -25,7 +27,8 @@ def extended(world: np.ndarray, straight_deg: float = 140.0) -> np.ndarray:
     p = np.asarray(world, dtype=np.float64)
     out = np.zeros(5, bool)
     for k, (mcp, pip, dip, tip) in enumerate((INDEX, MIDDLE, RING, LITTLE), start=1):
-        out[k] = _angle(p[mcp], p[pip], p[dip]) > straight_deg and _angle(p[pip], p[dip], p[tip]) > straight_deg - 20
+        out[k] = (_angle(p[mcp], p[pip], p[dip]) > straight_deg and _angle(p[pip], p[dip], p[tip]) > straight_deg - 20
+                  and np.linalg.norm(p[tip] - p[WRIST]) > np.linalg.norm(p[pip] - p[WRIST]))
     palm = np.linalg.norm(p[INDEX[0]] - p[LITTLE[0]]) + 1e-9
     tip_to_palm = np.linalg.norm(p[THUMB[3]] - p[MIDDLE[0]]) / palm
     out[0] = _angle(p[THUMB[1]], p[THUMB[2]], p[THUMB[3]]) > straight_deg - 10 and tip_to_palm > 1.0
@@ -44,7 +47,7 @@ def classify(world: np.ndarray, image: np.ndarray) -> dict[str, float]:
     pinch = np.linalg.norm(p[THUMB[3]] - p[INDEX[3]]) / palm
     out = dict.fromkeys(GESTURES, 0.0)
     name = None
-    if pinch < 0.6 and fingers[1:].sum() >= 1:
+    if pinch < 0.8 and fingers[1:].sum() >= 2:  # thumb and index touch, two or more others up
         name = "ok"
     elif fingers.all():
         name = "palm"
