@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ConfigError, show_key
 from .mapping import PRESETS, MappingSpec, parse_spec
+from .reactions import Reaction, parse_reactions
 
 
 def _range(lo: float | None = None, hi: float | None = None, choices: tuple | None = None, doc: str = "") -> dict:
@@ -82,8 +83,8 @@ class HandsSettings:
 @dataclass(frozen=True)
 class ClassifySettings:
     expression: bool = field(default=True, metadata=_range(doc="7-class facial expression (FER2013 classes)"))
-    expression_model: str = field(default="expression_fer_mini_xception",
-                                  metadata=_range(choices=("expression_fer_mini_xception", "expression_fercnn")))
+    expression_model: str = field(default="expression_fer_mini_xception", metadata=_range(
+        choices=("expression_fusion", "expression_fer_mini_xception", "expression_fercnn")))
     expression_hz: float = field(default=10.0, metadata=_range(1, 60, doc="classifications per second (smoothed between)"))
     expression_enter: float = field(default=0.6, metadata=_range(0, 1, doc="trigger starts above this probability"))
     expression_exit: float = field(default=0.4, metadata=_range(0, 1, doc="and ends below this one"))
@@ -166,6 +167,7 @@ class Config:
     vmc: VmcSettings = field(default_factory=VmcSettings)
     vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
+    reactions: tuple[Reaction, ...] = ()
 
 
 SECTIONS: dict[str, type] = {
@@ -175,6 +177,7 @@ SECTIONS: dict[str, type] = {
     "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
     "vmc": VmcSettings, "vrchat": VrchatSettings, "websocket": WebSocketSettings,
 }
+OTHER_SECTIONS = ("reactions",)  # free-form tables with their own parser
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 
@@ -220,10 +223,14 @@ def _section(name: str, cls: type, table: Any, origin: str) -> Any:
 
 
 def from_tables(tables: dict, origin: str = "config") -> Config:
-    unknown = set(tables) - set(SECTIONS)
+    unknown = set(tables) - set(SECTIONS) - set(OTHER_SECTIONS)
     if unknown:
-        raise ConfigError(f"{origin}: unknown section [{show_key(sorted(unknown)[0])}]; allowed: {', '.join(SECTIONS)}")
+        raise ConfigError(f"{origin}: unknown section [{show_key(sorted(unknown)[0])}]; "
+                          f"allowed: {', '.join((*SECTIONS, *OTHER_SECTIONS))}")
     cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
+    if "reactions" in tables:
+        cfg = dataclasses.replace(cfg, reactions=parse_reactions(f"{origin}: [reactions]", tables["reactions"],
+                                                                 _known_classes(cfg)))
     ws = cfg.websocket
     if ws.enabled and not _is_loopback(ws.host):
         if not ws.allow_remote:
@@ -233,6 +240,17 @@ def from_tables(tables: dict, origin: str = "config") -> Config:
             raise ConfigError(f"{origin}: [websocket] host = {ws.host!r} is reachable from the network, so "
                               "[websocket] token must be set to a secret of at least 16 characters (or --ws-token)")
     return cfg
+
+
+def _known_classes(cfg: Config) -> dict[str, tuple[str, ...]]:
+    """Class names a [reactions] entry may name (actions only for the shipped action model)."""
+    from .classify.action import ACTIONS
+    from .classify.expression import CLASSES
+    from .classify.gesture import GESTURES
+    known = {"expression": CLASSES, "mood": CLASSES, "gesture": GESTURES}
+    if cfg.classify.action_model == "action_msr_tcn" and not cfg.classify.action_model_dir:
+        known["action"] = ACTIONS
+    return known
 
 
 def _is_loopback(host: str) -> bool:

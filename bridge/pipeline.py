@@ -31,6 +31,7 @@ from .live_config import LiveEdits, save_to_toml
 from .mapping import Mapper, MappingSpec, load_preset, merge
 from .preview import PreviewEncoder
 from .protocols import jsonframe, vmc, vrchat
+from .reactions import ReactionState
 from .protocols.jsonframe import Control
 from .retarget.avatar import AvatarRetargeter
 from .retarget.face import FaceSolver, head_from_matrix
@@ -185,7 +186,15 @@ class Pipeline:
                                      self.source.still)
         self.vmc = self._udp(self.vmc, cfg.vmc.enabled, cfg.vmc.host, cfg.vmc.port, "VMC")
         self.vrchat = self._udp(self.vrchat, cfg.vrchat.enabled, cfg.vrchat.host, cfg.vrchat.port, "VRChat OSC")
-        self.hello = jsonframe.hello(mapper.names, self.skeleton.names, cfg.source.mirror)
+        if not hasattr(self, "reactions") or cfg.reactions != self.cfg.reactions:
+            self.reactions = ReactionState(cfg.reactions)
+            self._vrchat_reaction_filter = vrchat.ChangeFilter()
+            self._reaction_bools = np.zeros(len(self.reactions.bool_names), bool)
+            self._reaction_floats = np.zeros(len(self.reactions.float_names), np.float32)
+        extra = tuple(n for n in self.reactions.blend_names if n not in mapper.names)
+        self._reaction_slots = np.array([(mapper.names + extra).index(n) for n in self.reactions.blend_names], np.intp)
+        self.blend_names = mapper.names + extra
+        self.hello = jsonframe.hello(self.blend_names, self.skeleton.names, cfg.source.mirror)
         if self.ws is not None:
             if (cfg.websocket.host, cfg.websocket.port) != (self.cfg.websocket.host, self.cfg.websocket.port):
                 log.warning("the WebSocket address changes only on restart")
@@ -377,11 +386,13 @@ class Pipeline:
             self._feed_calibration(src.source_time, obs.face)
         state: FaceState = self.solver.solve(obs.face, src.source_time)
         face, values, face_bones, face_root = self.retargeter.solve(state)
+        if len(values) < len(self.blend_names):  # room for the [reactions] shapes
+            values = np.concatenate([values, np.zeros(len(self.blend_names) - len(values), values.dtype)])
         bones, root = self.skeleton.solve(obs, state, face_bones, face_root, src.source_time)
         t2 = time.perf_counter()
         frame = AvatarFrame(
             seq=self._seq, capture_time=src.capture_time, source_time=src.source_time, face=face,
-            blend_names=self.retargeter.mapper.names, blend_values=values, bone_names=self.skeleton.names,
+            blend_names=self.blend_names, blend_values=values, bone_names=self.skeleton.names,
             bone_rotations=bones, bone_positions=self.skeleton.positions, root_position=root,
             image_size=(src.rgb.shape[1], src.rgb.shape[0]),
         )
@@ -392,6 +403,8 @@ class Pipeline:
             self.classifiers.process(src.source_time, src.rgb, obs.face, obs.pose,
                                      state.head_rotation if state.found else None, frame.classes, frame.events,
                                      obs.hands if self.trackers.hands is not None else None)
+            if self.reactions.reactions:
+                self._react(frame, src.source_time)
             t2b = time.perf_counter()
             frame.timings_ms["classify"] = (t2b - t2) * 1000
             t2 = t2b
@@ -404,6 +417,12 @@ class Pipeline:
         for listener in self.listeners:
             listener(frame)
 
+    def _react(self, frame: AvatarFrame, t: float) -> None:
+        """[reactions]: class probabilities and triggers -> extra shapes and VRChat parameters."""
+        blend, self._reaction_bools, self._reaction_floats = self.reactions.update(t, frame.classes, frame.events)
+        slots = self._reaction_slots
+        frame.blend_values[slots] = np.maximum(frame.blend_values[slots], blend)
+
     def _send(self, frame: AvatarFrame, subject: FaceState) -> None:
         if self.vmc is not None:
             self.vmc.send(vmc.encode_vmc(frame, time.monotonic() - self._t0))
@@ -414,6 +433,12 @@ class Pipeline:
             if self.cfg.vrchat.eye_tracking and subject.found:
                 closed = float(subject.blendshapes[BLINKS].mean())
                 msgs += vrchat.encode_eye_tracking(subject.eye_angles_deg, closed)
+            if self.reactions.reactions and self.classifiers is not None:
+                r = self.reactions
+                vals = np.concatenate([self._reaction_bools, self._reaction_floats]).astype(np.float32)
+                idx = self._vrchat_reaction_filter.select(vals, time.monotonic())
+                msgs += vrchat.encode_reaction_parameters(r.bool_names, r.float_names, self._reaction_bools,
+                                                          self._reaction_floats, idx)
             self.vrchat.send(msgs)
         if self.ws is not None and self.ws.client_count:
             self.ws.publish_frame(jsonframe.frame_message(frame), bool(frame.events))

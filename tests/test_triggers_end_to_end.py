@@ -55,3 +55,27 @@ def test_expression_triggers_reach_websocket_and_vmc():
     assert event["name"] in ("sad", "fear")
     keys = [l for l in lines if " /VMC/Ext/Key isi " in l]
     assert any(f'"expression:{event["name"]}"' in l and l.split()[3] == "1" for l in keys), keys[:5]
+
+
+def test_reactions_drive_vmc_shapes_and_vrchat_parameters(tmp_path):
+    """[reactions]: a fist (real HaGRID photos) becomes a custom VMC shape and VRChat bool/float
+    parameters, read back by two oscdump listeners."""
+    from conftest import FIXTURES
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text('[face]\nenabled = false\n[hands]\nenabled = true\n'
+                   '[reactions.gesture]\nfist = { blend = "Fist", vrchat = "FistOn", vrchat_float = "FistScore" }\n'
+                   'palm = { blend = "Fist" }\n')
+    vmc_port, vrc_port = free_port(), free_port()
+    vmc, vrc = Oscdump(vmc_port), Oscdump(vrc_port)
+    proc = subprocess.run([sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg),
+                           "--source", str(FIXTURES / "gesture" / "fist"), "--vmc", f"127.0.0.1:{vmc_port}",
+                           "--vrchat", f"127.0.0.1:{vrc_port}", "--no-ws", "--max-frames", "14", "-q"],
+                          capture_output=True, text=True, timeout=180, env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent"})
+    vmc_lines, vrc_lines = vmc.stop(), vrc.stop()
+    assert proc.returncode == 0, proc.stderr
+    fist = [l.split()[-1] for l in vmc_lines if '/VMC/Ext/Blend/Val sf "Fist"' in l]
+    assert fist and fist[0] == "0.000000" and "1.000000" in fist, fist  # off until the trigger starts, then on
+    assert any("/avatar/parameters/FistOn T" in l for l in vrc_lines), vrc_lines[:10]
+    assert any("/avatar/parameters/FistOn F" in l for l in vrc_lines)  # sent (false) before the trigger
+    assert any(l.startswith("/avatar/parameters/FistScore f 1.0") or "/avatar/parameters/FistScore f 1" in l
+               for l in vrc_lines)

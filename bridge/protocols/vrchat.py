@@ -25,6 +25,19 @@ def encode_parameters(names: tuple[str, ...], values: np.ndarray, indices: np.nd
     return out
 
 
+def encode_reaction_parameters(bool_names: tuple[str, ...], float_names: tuple[str, ...], bools: np.ndarray,
+                                floats: np.ndarray, indices: np.ndarray) -> list[bytes]:
+    """[reactions] parameters: bools (OSC T/F, no payload) then floats; `indices` run over both."""
+    out = []
+    nb = len(bool_names)
+    for i in indices.tolist():
+        if i < nb:
+            out.append(osc.prefix("/avatar/parameters/" + bool_names[i], "T" if bools[i] else "F"))
+        else:
+            out.append(osc.prefix("/avatar/parameters/" + float_names[i - nb], "f") + _F1.pack(float(floats[i - nb])))
+    return out
+
+
 def encode_eye_tracking(eye_angles_deg: np.ndarray, eyes_closed: float) -> list[bytes]:
     """VRChat's native OSC eye tracking: /tracking/eye/LeftRightPitchYaw and EyesClosedAmount.
 
