@@ -94,6 +94,8 @@ class ClassifySettings:
     gesture: bool = field(default=True, metadata=_range(doc="hand gestures (needs [hands]): like, dislike, fist, palm, one, peace, ok, rock"))
     action_enter: float = field(default=0.6, metadata=_range(0, 1))
     action_exit: float = field(default=0.4, metadata=_range(0, 1))
+    mood: bool = field(default=True, metadata=_range(doc="one mood fused from expression, actions and gestures"))
+    mood_body_weight: float = field(default=0.5, metadata=_range(0, 10, doc="weight of body evidence against the face"))
 
 
 @dataclass(frozen=True)

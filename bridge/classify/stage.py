@@ -14,6 +14,7 @@ from ..config import ClassifySettings
 from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe
 from .expression import ExpressionClassifier, ProbabilitySmoother
 from .gesture import GESTURES
+from .mood import MoodFusion
 from .gesture import classify as classify_gesture
 from .triggers import TriggerLogic, TriggerRule
 
@@ -33,6 +34,9 @@ class ClassifierStage:
             for a in (self.rec.actions if self.rec else ())})
         self.gestures = s.gesture
         self.gesture_trig = TriggerLogic("gesture", default=TriggerRule(0.5, 0.5, 0.15, 0.2, 0.5))
+        self.mood = MoodFusion(s.mood_body_weight) if s.mood else None
+        self.mood_trig = TriggerLogic("mood", default=TriggerRule(s.expression_enter, s.expression_exit, 0.3, 0.2, 1.0),
+                                      exclusive=True)
         self._last_expr_t = -np.inf
         self._expr_probs: dict[str, float] = {}
         self._had_face = False
@@ -67,3 +71,10 @@ class ClassifierStage:
             probs = self.rec.update(t, joints=joints, head_rotation=head_rotation)
             classes["action"] = probs
             events += self.act_trig.update(t, probs)
+        if self.mood is not None:
+            mood = self.mood.update(t, classes)
+            if mood:
+                classes["mood"] = mood
+                events += self.mood_trig.update(t, mood)
+            else:
+                events += self.mood_trig.reset(t)
