@@ -83,7 +83,7 @@ class HandsSettings:
 @dataclass(frozen=True)
 class ClassifySettings:
     expression: bool = field(default=True, metadata=_range(doc="7-class facial expression (FER2013 classes)"))
-    expression_model: str = field(default="expression_fer_mini_xception", metadata=_range(
+    expression_model: str = field(default="expression_fusion", metadata=_range(
         choices=("expression_fusion", "expression_fer_mini_xception", "expression_fercnn")))
     expression_hz: float = field(default=10.0, metadata=_range(1, 60, doc="classifications per second (smoothed between)"))
     expression_enter: float = field(default=0.6, metadata=_range(0, 1, doc="trigger starts above this probability"))

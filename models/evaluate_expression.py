@@ -52,7 +52,7 @@ MODELS = {
     },
     "fusion": {
         "size": 48,
-        "format": "ONNX opset 13 (torch.onnx export by train_expression_fusion.py)",
+        "format": "ONNX opset 13, int8 QDQ (torch.onnx export + onnxruntime static quantization by train_expression_fusion.py)",
         "author": "avatar-bridge (models/train_expression_fusion.py)",
         "licence": "Apache-2.0 (our weights); trained on FER2013 (research use)",
         "source": {"training_data": "FER2013 Training split (28,709 faces), ../shared/fixtures/expression/"

@@ -18,7 +18,7 @@ from bridge.errors import BridgeError, ModelError
 from bridge.models import load_model, models_dir
 from conftest import FACE, FIXTURES
 
-EXPRESSION_MODELS = ["expression_fer_mini_xception", "expression_fercnn"]
+EXPRESSION_MODELS = ["expression_fusion", "expression_fer_mini_xception", "expression_fercnn"]
 ACTION_MODEL = "action_msr_tcn"
 MSR = FIXTURES / "action" / "msr_action3d"
 
@@ -27,6 +27,17 @@ MSR = FIXTURES / "action" / "msr_action3d"
 def publictest():
     d = np.load(FIXTURES / "expression" / "fer2013_publictest.npz")
     return d["images"][:500], d["labels"][:500].astype(int)
+
+
+@pytest.fixture(scope="module")
+def publictest_blendshapes(publictest):
+    """MediaPipe's blendshapes of those faces, read the way `eval expression` reads them."""
+    from bridge.classify.expression import fer_blendshapes
+    from bridge.tracking.face import FaceTracker
+    with FaceTracker(still_images=True) as t:
+        shapes, found = fer_blendshapes(publictest[0], t)
+    assert found.mean() > 0.85
+    return shapes
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +86,10 @@ def test_default_expression_model_is_the_most_accurate():
 # ------------------------------------------------------------------------------------- expression
 
 @pytest.mark.parametrize("name", EXPRESSION_MODELS)
-def test_expression_accuracy_on_publictest_subset(name, publictest):
+def test_expression_accuracy_on_publictest_subset(name, publictest, publictest_blendshapes):
     clf = ExpressionClassifier(name)
     images, labels = publictest
-    p = clf.predict(images)
+    p = clf.predict(images, publictest_blendshapes if clf.uses_blendshapes else None)
     assert p.shape == (500, 7)
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-4)
     acc = float((p.argmax(1) == labels).mean())
@@ -146,7 +157,7 @@ def pexels_frames():
 def test_smiles_read_as_happy_on_real_video(pexels_frames):
     clf = ExpressionClassifier()
     smile = np.array([0.5 * (b[INDEX["mouthSmileLeft"]] + b[INDEX["mouthSmileRight"]]) for _, _, b in pexels_frames])
-    probs = np.array([[clf.classify(rgb, lm)[c] for c in CLASSES] for rgb, lm, _ in pexels_frames])
+    probs = np.array([[clf.classify(rgb, lm, b)[c] for c in CLASSES] for rgb, lm, b in pexels_frames])
     happy = CLASSES.index("happy")
     smiling, straight = smile > 0.5, smile < 0.1
     assert smiling.sum() >= 10 and straight.sum() >= 10
