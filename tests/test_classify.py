@@ -313,6 +313,30 @@ def test_raise_hand_and_squat_rules_on_synthetic_skeletons():
     assert outs[-1]["squat"] > 0.5 and outs[-1]["raise_hand"] < 0.5
 
 
+def test_jump_fires_from_real_pose_landmarks_of_a_lifted_body():
+    """A real photo of a standing person (COCO), shifted up in the image for a few frames as a jump
+    would: MediaPipe Pose on every frame -> vertical_from_pose -> one jump; the unshifted frames
+    read no jump."""
+    from bridge.tracking.pose import PoseTracker
+    img = cv2.cvtColor(cv2.imread(str(FIXTURES / "pose" / "COCO_val2014_000000000589.jpg")), cv2.COLOR_BGR2RGB)
+    h, w = img.shape[:2]
+    rec = act.ActionRecognizer()
+    lifts = [0.0] * 20 + [0.15, 0.3, 0.4, 0.4, 0.3, 0.15] + [0.0] * 10  # torso lengths
+    scores = []
+    with PoseTracker(still_images=True) as pt:
+        first = pt.process(img, 0)
+        lm = first.landmarks[:, :2] * (w, h)
+        torso_px = float(np.linalg.norm(lm[[11, 12]].mean(0) - lm[[23, 24]].mean(0)))
+        for i, lift in enumerate(lifts):
+            m = np.float32([[1, 0, 0], [0, 1, -lift * torso_px]])
+            frame = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            obs = pt.process(frame, i)
+            v = act.vertical_from_pose(obs.landmarks, (w, h))
+            scores.append(rec.update(i / 15, joints=act.joints_from_mediapipe(obs.world), vertical=v)["jump"])
+    scores = np.array(scores)
+    assert scores[:20].max() < 0.5 and scores[20:26].max() > 0.5, scores.round(2)
+
+
 def test_jump_rule_needs_feet_off_the_ground():
     """Synthetic vertical tracks (torso lengths): a jump lifts hips and ankles; standing up from a
     squat lifts only the hips."""

@@ -151,6 +151,21 @@ def sequence_windows(seq: np.ndarray, n: int = WINDOW, stride: int = 8) -> np.nd
 # Rule-based detectors for classes no public labelled data covers. Each returns a score 0..1.
 # ---------------------------------------------------------------------------------------------
 
+def vertical_from_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float] | None:
+    """MediaPipe Pose image landmarks (33, 3; normalized, y down) -> (hip centre, mean ankle) heights
+    in torso lengths, up positive, in the (fixed) camera image: the `vertical` input of jump.
+    None when the torso is degenerate (e.g. a body seen edge-on from above)."""
+    w, h = image_size
+    p = np.asarray(landmarks, np.float64)[:, :2] * (w, h)
+    shoulders = 0.5 * (p[_MP["l_sh"]] + p[_MP["r_sh"]])
+    hips = 0.5 * (p[_MP["l_hip"]] + p[_MP["r_hip"]])
+    torso = float(np.linalg.norm(shoulders - hips))
+    if torso < 1e-3 * h:
+        return None
+    ankles = 0.5 * (p[_MP["l_ank"], 1] + p[_MP["r_ank"], 1])
+    return -hips[1] / torso, -ankles / torso
+
+
 def head_angles(q_xyzw: np.ndarray) -> tuple[float, float]:
     """Head quaternion (x, y, z, w; Unity frame, as in FaceState.head_rotation) -> (pitch, yaw)
     degrees, from the rotated forward axis (+z): positive pitch looks down, positive yaw right."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ClassifySettings
-from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe
+from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe, vertical_from_pose
 from .expression import ExpressionClassifier, ProbabilitySmoother
 from .gesture import GESTURES
 from .mood import MoodFusion
@@ -67,8 +67,11 @@ class ClassifierStage:
                 self._expr_probs = {}
                 self._had_face = False
         if self.rec is not None:
-            joints = None if pose_obs is None else joints_from_mediapipe(pose_obs.world, mirrored=False)
-            probs = self.rec.update(t, joints=joints, head_rotation=head_rotation)
+            joints = vertical = None
+            if pose_obs is not None:
+                joints = joints_from_mediapipe(pose_obs.world, mirrored=False)
+                vertical = vertical_from_pose(pose_obs.landmarks, (rgb.shape[1], rgb.shape[0]))
+            probs = self.rec.update(t, joints=joints, head_rotation=head_rotation, vertical=vertical)
             classes["action"] = probs
             events += self.act_trig.update(t, probs)
         if self.mood is not None:
