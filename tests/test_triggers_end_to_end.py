@@ -79,3 +79,66 @@ def test_reactions_drive_vmc_shapes_and_vrchat_parameters(tmp_path):
     assert any("/avatar/parameters/FistOn F" in l for l in vrc_lines)  # sent (false) before the trigger
     assert any(l.startswith("/avatar/parameters/FistScore f 1.0") or "/avatar/parameters/FistScore f 1" in l
                for l in vrc_lines)
+
+
+def _jump_then_fist_video(path):
+    """A real video file: a COCO photo of a standing person lifted in the image as by a jump, then
+    real HaGRID fist photos, at 15 fps (each photo held for 3 frames)."""
+    import cv2
+    import numpy as np
+    from conftest import FIXTURES
+    img = cv2.imread(str(FIXTURES / "pose" / "COCO_val2014_000000000589.jpg"))
+    h, w = img.shape[:2]
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (w, h))
+    torso_px = 0.3 * h  # roughly; the jump needs a rise of 0.2 torso lengths and gets about 0.4
+    for lift in [0.0] * 20 + [0.15, 0.3, 0.4, 0.4, 0.3, 0.15] + [0.0] * 15:
+        out.write(cv2.warpAffine(img, np.float32([[1, 0, 0], [0, 1, -lift * torso_px]]), (w, h),
+                                 borderMode=cv2.BORDER_REPLICATE))
+    for f in sorted((FIXTURES / "gesture" / "fist").glob("*.jpg"))[:8]:
+        photo = cv2.imread(str(f))
+        s = min(w / photo.shape[1], h / photo.shape[0])
+        small = cv2.resize(photo, (int(photo.shape[1] * s), int(photo.shape[0] * s)))
+        canvas = np.zeros_like(img)
+        canvas[:small.shape[0], :small.shape[1]] = small
+        for _ in range(3):
+            out.write(canvas)
+    out.release()
+
+
+def test_action_and_gesture_triggers_from_a_video_reach_websocket_and_vmc(tmp_path):
+    video = tmp_path / "jump_fist.mp4"
+    _jump_then_fist_video(video)
+    vmc_port, ws_port = free_port(), free_port(socket.SOCK_STREAM)
+    dump = Oscdump(vmc_port)
+    frames, stop = [], threading.Event()
+
+    def client():
+        deadline = time.time() + 60
+        while time.time() < deadline and not stop.is_set():
+            try:
+                with connect(f"ws://127.0.0.1:{ws_port}", open_timeout=1) as ws:
+                    while not stop.is_set():
+                        try:
+                            m = json.loads(ws.recv(timeout=1))
+                        except TimeoutError:
+                            continue
+                        if m["type"] == "frame":
+                            frames.append(m)
+            except Exception:
+                time.sleep(0.1)
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    proc = subprocess.run([sys.executable, "-m", "bridge.cli", "run", "--source", str(video), "--pose", "--hands",
+                           "--no-face", "--vmc", f"127.0.0.1:{vmc_port}", "--ws", f"127.0.0.1:{ws_port}", "-q"],
+                          capture_output=True, text=True, timeout=180, env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent"})
+    time.sleep(0.5)
+    stop.set()
+    t.join(timeout=5)
+    lines = dump.stop()
+    assert proc.returncode == 0, proc.stderr
+    events = [(e["type"], e["name"]) for f in frames for e in f["events"] if e.get("state") != "end"]
+    assert ("action", "jump") in events and ("gesture", "fist") in events, events
+    keys = " ".join(l for l in lines if " /VMC/Ext/Key isi " in l)
+    assert '"action:jump"' in keys and '"gesture:fist"' in keys
