@@ -101,6 +101,13 @@ def eval_expression(args):
     return report, f"{clf.model.name} on {args.npz.name}", clf.model.name, extra
 
 
+def _report_on_seen_classes(labels: list[int], preds: list[int], names: list[str]) -> dict:
+    """The report over the classes that occur as a label or a prediction (not every class a model has)."""
+    used = sorted(set(labels) | set(preds))
+    return classification_report([used.index(v) for v in labels], [used.index(v) for v in preds],
+                                 [names[i] for i in used])
+
+
 # ------------------------------------------------------------------------------------- action
 
 def read_class_map(folder: Path) -> dict[int, str]:
@@ -172,9 +179,7 @@ def eval_action(args):
             bar.update()
     if not labels:
         raise BridgeError(f"none of the {len(files)} skeleton files in {folder} could be read")
-    used = sorted(set(labels) | set(preds))
-    report = classification_report([used.index(v) for v in labels], [used.index(v) for v in preds],
-                                   [names[i] for i in used])
+    report = _report_on_seen_classes(labels, preds, names)
     title = f"{model.name} on {folder.name} ({'model classes' if groups is None else 'avatar actions'})"
     if skipped:
         title += f"; {len(skipped)} unreadable file(s) skipped: {', '.join(skipped[:3])}"
@@ -225,9 +230,7 @@ def eval_gesture(args):
             preds.append(names.index(pred))
     if not labels:
         raise BridgeError(f"none of the {len(photos)} photos in {folder} could be read")
-    used = sorted(set(labels) | set(preds))
-    report = classification_report([used.index(v) for v in labels], [used.index(v) for v in preds],
-                                   [names[i] for i in used])
+    report = _report_on_seen_classes(labels, preds, names)
     title = f"hand gestures (finger geometry) on {folder.name}: a hand found in {found}/{len(labels)} photos"
     return report, title, "gesture_rules", {"hands_found": found, "unreadable": unreadable}
 

@@ -13,29 +13,30 @@ from websockets.sync.client import connect
 from conftest import FACE, Oscdump, free_port
 
 
+def collect_frames(ws_port: int, frames: list, stop: threading.Event) -> None:
+    """A WebSocket client that (re)connects until `stop` and keeps every frame message it receives."""
+    deadline = time.time() + 60
+    while time.time() < deadline and not stop.is_set():
+        try:
+            with connect(f"ws://127.0.0.1:{ws_port}", open_timeout=1) as ws:
+                while not stop.is_set():
+                    try:
+                        m = json.loads(ws.recv(timeout=1))
+                    except TimeoutError:
+                        continue
+                    if m["type"] == "frame":
+                        frames.append(m)
+        except Exception:
+            time.sleep(0.1)
+
+
 def test_expression_triggers_reach_websocket_and_vmc():
     """In the clip's first seconds the woman grimaces as if crying (MediaPipe's mouthSmile reads
     high, but the face is distressed); the expression model says sad and a trigger starts."""
     vmc_port, ws_port = free_port(), free_port(socket.SOCK_STREAM)
     dump = Oscdump(vmc_port)
     frames, stop = [], threading.Event()
-
-    def client():
-        deadline = time.time() + 60
-        while time.time() < deadline and not stop.is_set():
-            try:
-                with connect(f"ws://127.0.0.1:{ws_port}", open_timeout=1) as ws:
-                    while not stop.is_set():
-                        try:
-                            m = json.loads(ws.recv(timeout=1))
-                        except TimeoutError:
-                            continue
-                        if m["type"] == "frame":
-                            frames.append(m)
-            except Exception:
-                time.sleep(0.1)
-
-    t = threading.Thread(target=client, daemon=True)
+    t = threading.Thread(target=collect_frames, args=(ws_port, frames, stop), daemon=True)
     t.start()
     proc = subprocess.run([sys.executable, "-m", "bridge.cli", "run", "--source", str(FACE / "expressions_pexels.mp4"),
                            "--vmc", f"127.0.0.1:{vmc_port}", "--ws", f"127.0.0.1:{ws_port}", "--max-frames", "200", "-q"],
@@ -111,23 +112,7 @@ def test_action_and_gesture_triggers_from_a_video_reach_websocket_and_vmc(tmp_pa
     vmc_port, ws_port = free_port(), free_port(socket.SOCK_STREAM)
     dump = Oscdump(vmc_port)
     frames, stop = [], threading.Event()
-
-    def client():
-        deadline = time.time() + 60
-        while time.time() < deadline and not stop.is_set():
-            try:
-                with connect(f"ws://127.0.0.1:{ws_port}", open_timeout=1) as ws:
-                    while not stop.is_set():
-                        try:
-                            m = json.loads(ws.recv(timeout=1))
-                        except TimeoutError:
-                            continue
-                        if m["type"] == "frame":
-                            frames.append(m)
-            except Exception:
-                time.sleep(0.1)
-
-    t = threading.Thread(target=client, daemon=True)
+    t = threading.Thread(target=collect_frames, args=(ws_port, frames, stop), daemon=True)
     t.start()
     time.sleep(0.5)
     proc = subprocess.run([sys.executable, "-m", "bridge.cli", "run", "--source", str(video), "--pose", "--hands",
