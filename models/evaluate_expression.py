@@ -60,7 +60,8 @@ MODELS = {
                                     "(models/extract_fer_blendshapes.py); PublicTest never trained on and no "
                                     "checkpoint selected on it: the last epoch is exported"},
         "build_script": "train_expression_fusion.py",
-        "training": "see expression_fusion.train.json (seed, epochs, per-epoch PublicTest accuracy, logged only)",
+        "training": "see expression_fusion.train.json (seed, epochs, per-epoch PublicTest accuracy of the float "
+                    "model with both views, logged only); shipped: one view, int8 convolutions",
         "exported": "last",
     },
 }
