@@ -50,6 +50,8 @@ def _tracker() -> str:
 
 def _camera(index: str) -> str:
     import cv2
+
+    from . import sources  # noqa: F401  (silences OpenCV's own logging)
     cap = cv2.VideoCapture(int(index))
     try:
         if not cap.isOpened():

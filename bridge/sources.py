@@ -18,6 +18,10 @@ import numpy as np
 
 from .errors import SourceError
 
+# OpenCV's own console logging (e.g. a stack of FFMPEG errors for a missing camera) would bury
+# our one-line messages, which say what is wrong and how to fix it.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
