@@ -66,8 +66,8 @@ def fuzz_control(raw):
         one_line(e)
 
 
-sections = ["source", "face", "pose", "hands", "filter", "tracking_loss", "calibration", "mapping", "vmc",
-            "vrchat", "websocket", "bogus"]
+sections = ["source", "face", "pose", "hands", "classify", "filter", "tracking_loss", "calibration", "mapping", "vmc",
+            "vrchat", "websocket", "reactions", "bogus"]
 
 
 @given(st.one_of(

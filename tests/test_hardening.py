@@ -186,6 +186,25 @@ def test_config_loader_only_accepts_or_explains(tables):
         assert str(e).startswith("fuzz.toml") and "\n" not in str(e)
 
 
+_reaction_spec = st.dictionaries(st.sampled_from(["blend", "weight", "mode", "vrchat", "vrchat_float", "pulse_s", "z"]),
+                                 _leaf, max_size=4)
+_reactions = st.one_of(_leaf, st.dictionaries(
+    st.sampled_from(["expression", "action", "gesture", "mood", "x"]),
+    st.one_of(_leaf, st.dictionaries(st.sampled_from(["happy", "wave", "like", "dab"]) | st.text(max_size=6),
+                                     st.one_of(_leaf, _reaction_spec), max_size=3)), max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_reactions)
+def test_reactions_only_accept_or_explain(reactions):
+    try:
+        cfg = from_tables({"reactions": reactions}, "fuzz.toml")
+    except ConfigError as e:
+        assert str(e).startswith("fuzz.toml") and "\n" not in str(e)
+    else:
+        assert all(r.blend or r.vrchat or r.vrchat_float for r in cfg.reactions)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(st.characters(blacklist_characters="\x00", codec="utf-8"), min_size=1, max_size=40).map(lambda s: "/" + s),
        st.lists(st.one_of(st.integers(-2**31, 2**31 - 1), st.floats(width=32, allow_nan=False), st.text(
