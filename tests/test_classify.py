@@ -472,3 +472,12 @@ def test_unloadable_or_mismatched_model_gives_a_clear_error(model_copy):
     card_p.write_text(json.dumps(card))
     with pytest.raises(ModelError, match="onnxruntime cannot load.*rebuild"):
         OnnxModel("expression_fercnn", directory=model_copy)
+
+
+def test_model_index_matches_the_cards():
+    """models/README.md is generated from the cards; regenerate it with models/write_model_index.py."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("write_model_index", models_dir() / "write_model_index.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (models_dir() / "README.md").read_text() == mod.index_text()
