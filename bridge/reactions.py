@@ -95,6 +95,13 @@ class ReactionState:
         self.blend_names = _unique(r.blend for r in reactions)
         self.bool_names = _unique(r.vrchat for r in reactions)
         self.float_names = _unique(r.vrchat_float for r in reactions)
+        # per reaction, resolved once: (kind, name), slot in blend/bools/floats (-1: none)
+        self._slots = [((r.kind, r.name), self.blend_names.index(r.blend) if r.blend else -1,
+                        self.bool_names.index(r.vrchat) if r.vrchat else -1,
+                        self.float_names.index(r.vrchat_float) if r.vrchat_float else -1) for r in reactions]
+        self._pulse = {}
+        for r in reactions:
+            self._pulse[(r.kind, r.name)] = max(self._pulse.get((r.kind, r.name), 0.0), r.pulse_s)
         # (kind, name) -> (on until this time, inf while held; probability when a one-shot fired)
         self._on: dict[tuple[str, str], tuple[float, float | None]] = {}
 
@@ -107,25 +114,21 @@ class ReactionState:
             elif state == "start":
                 self._on[key] = (np.inf, None)
             else:  # one-shot: held for its pulse at the probability it fired with
-                pulse = max((r.pulse_s for r in self.reactions if (r.kind, r.name) == key), default=0.5)
-                self._on[key] = (t + pulse, float(e.get("value", 1.0)))
+                self._on[key] = (t + self._pulse.get(key, 0.5), float(e.get("value", 1.0)))
         blend = np.zeros(len(self.blend_names), np.float32)
         bools = np.zeros(len(self.bool_names), bool)
         floats = np.zeros(len(self.float_names), np.float32)
-        for r in self.reactions:
-            key = (r.kind, r.name)
+        for r, (key, bi, oi, fi) in zip(self.reactions, self._slots):
             p = float(classes.get(r.kind, {}).get(r.name, 0.0))
             until, fired = self._on.get(key, (-np.inf, None))
             on = until >= t
-            if r.blend:
-                i = self.blend_names.index(r.blend)
+            if bi >= 0:
                 v = p if r.mode == "probability" else (fired if fired is not None else p) if on else 0.0
-                blend[i] = max(blend[i], r.weight * v)
-            if r.vrchat:
-                bools[self.bool_names.index(r.vrchat)] |= on
-            if r.vrchat_float:
-                i = self.float_names.index(r.vrchat_float)
-                floats[i] = max(floats[i], p)
+                blend[bi] = max(blend[bi], r.weight * v)
+            if oi >= 0:
+                bools[oi] |= on
+            if fi >= 0:
+                floats[fi] = max(floats[fi], p)
         for key in [k for k, (until, _) in self._on.items() if until < t]:
             del self._on[key]
         return blend, bools, floats
