@@ -61,7 +61,8 @@ MODELS = {
                                     "checkpoint selected on it: the last epoch is exported"},
         "build_script": "train_expression_fusion.py",
         "training": "see expression_fusion.train.json (seed, epochs, per-epoch PublicTest accuracy of the float "
-                    "model with both views, logged only); shipped: one view, int8 convolutions",
+                    "weight average (EMA) and of the raw weights, one view, logged only); shipped: the EMA weights "
+                    "after the last epoch, one view, int8 convolutions",
         "exported": "last",
     },
 }
@@ -170,8 +171,14 @@ def plot_training(log: dict, path: Path, name: str) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (label smoothing 0.1)", color="tab:blue")
     ax2 = ax.twinx()
+    raw = all("publictest_acc_raw_weights" in e for e in log["epochs"])
     ax2.plot(ep, [e.get("publictest_acc", e.get("publictest_acc_flip_tta")) for e in log["epochs"]],
-             color="tab:orange", marker="o", ms=3, label="PublicTest accuracy")
+             color="tab:orange", marker="o", ms=3,
+             label="PublicTest, moving average of the weights (exported)" if raw else "PublicTest accuracy")
+    if raw:
+        ax2.plot(ep, [e["publictest_acc_raw_weights"] for e in log["epochs"]], color="tab:orange", alpha=0.4,
+                 lw=0.8, label="PublicTest, raw training weights")
+        ax2.legend(loc="center right", fontsize=8)
     ax2.axhline(0.70, color="grey", ls="--", lw=0.8)
     ax2.set_ylabel("PublicTest accuracy", color="tab:orange")
     ax.set_title(f"{name}: {log.get('params', '?')} parameters", fontsize=9)

@@ -2,7 +2,7 @@
 
     pip install torch==2.13.0 onnx                  # training-only dependencies (quantization: onnxruntime)
     python models/extract_fer_blendshapes.py        # once: the blendshape cache (about 3 minutes)
-    python models/train_expression_fusion.py       # the shipped model: --epochs 36 --width 32 --seed 1
+    python models/train_expression_fusion.py       # the shipped model (defaults: 70 epochs, width 32, seed 1)
 
 Why fusion: the sidecar already has MediaPipe's 52 blendshapes for every tracked face (a model
 trained on far more faces than FER2013 holds), so feeding them beside the 48x48 crop costs nothing
@@ -12,6 +12,10 @@ Data: FER2013 Training (28,709 faces, ../shared/fixtures/expression/fer2013_trai
 blendshapes MediaPipe reads from each face (build/fer_blendshapes/, zeros where no face was found).
 PublicTest is never trained on and no checkpoint is selected on it: the last epoch is exported; the
 per-epoch PublicTest accuracy is only logged for the learning curve.
+Optimisation: AdamW (decoupled weight decay 0.05 on weights, none on norms and biases), one-cycle
+LR, label smoothing 0.1, bfloat16 autocast (the CPU's AVX512-BF16 halves the epoch time, which
+buys twice the epochs in the same hours); the exported weights are an exponential moving average
+of the training weights (decay 0.9995, about 4.5 epochs), which smooths the epoch-to-epoch noise.
 Augmentation: the pixel augmentation of train_expression.py (flip, rotation, scale, shift,
 erasing); a flipped face gets its blendshapes mirrored (Left <-> Right); blendshape jitter
 (sigma 0.03) and, for 15% of faces, blendshapes withheld (all zeros) so the model still works when
@@ -121,10 +125,16 @@ def load_split(split: str):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="train the fusion expression model")
-    ap.add_argument("--epochs", type=int, default=36)
+    ap.add_argument("--epochs", type=int, default=70)
     ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05,
+                    help="AdamW's decoupled decay on convolution and linear weights (not on norms and biases)")
+    ap.add_argument("--ema", type=float, default=0.9995,
+                    help="decay of the exponential moving average of the weights that is evaluated and exported")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                    help="bfloat16 autocast for the training steps (about 1.8x faster on CPUs with AVX512-BF16)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=HERE / "expression_fusion.onnx")
@@ -153,14 +163,19 @@ def main() -> None:
         return
     nparams = sum(p.numel() for p in net.parameters())
     steps = math.ceil(len(xtr) / a.batch)
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=5e-4)
+    decay = [p for p in net.parameters() if p.ndim > 1]
+    no_decay = [p for p in net.parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr)
+    ema = torch.optim.swa_utils.AveragedModel(
+        net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(a.ema), use_buffers=True)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * steps, pct_start=0.2)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     perm_t = torch.as_tensor(MIRROR_PERMUTATION)
 
-    def evaluate() -> float:
-        net.eval()
-        tta = FlipTTA(net) if a.flip_tta else _Softmax(net)
+    def evaluate(model) -> float:
+        model.eval()
+        tta = FlipTTA(model) if a.flip_tta else _Softmax(model)
         with torch.no_grad():
             p = torch.cat([tta(xte[i:i + 512], ste[i:i + 512]) for i in range(0, len(xte), 512)])
         return float((p.argmax(1) == yte).float().mean())
@@ -182,21 +197,25 @@ def main() -> None:
                 sh = torch.where(flip[:, None], sh[:, perm_t], sh)
                 sh = (sh + 0.03 * torch.randn(sh.shape, generator=gen)).clamp(0, 1)
                 sh = sh * (torch.rand(b, 1, generator=gen) >= 0.15) * (str_[idx].sum(1, keepdim=True) > 0)
-                loss = loss_fn(net(face.contiguous(memory_format=torch.channels_last), sh), ytr[idx])
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+                    loss = loss_fn(net(face.contiguous(memory_format=torch.channels_last), sh), ytr[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 sched.step()
-                tot += float(loss) * b
+                ema.update_parameters(net)
+                tot += float(loss.detach()) * b
                 n += b
                 bar.update()
-        acc = evaluate()
+        acc, acc_raw = evaluate(ema.module), evaluate(net)
         el = time.time() - t0
-        log["epochs"].append({"epoch": ep + 1, "train_loss": tot / n, "publictest_acc": acc, "elapsed_s": el})
+        log["epochs"].append({"epoch": ep + 1, "train_loss": tot / n, "publictest_acc": acc,
+                              "publictest_acc_raw_weights": acc_raw, "elapsed_s": el})
         log_path.write_text(json.dumps(log, indent=1))
-        print(f"epoch {ep + 1}/{a.epochs} loss {tot / n:.4f} PublicTest {acc:.4f} {el / 60:.1f} min", flush=True)
-        torch.save(net.state_dict(), a.out.with_suffix(".last.pt"))
-    export(net, a.out, a.flip_tta, (xtr, str_))
+        print(f"epoch {ep + 1}/{a.epochs} loss {tot / n:.4f} PublicTest {acc:.4f} (EMA), {acc_raw:.4f} (raw) "
+              f"{el / 60:.1f} min", flush=True)
+        torch.save(ema.module.state_dict(), a.out.with_suffix(".last.pt"))
+    export(ema.module, a.out, a.flip_tta, (xtr, str_))
 
 
 def export(net, out: Path, flip_tta: bool, calibration) -> None:
