@@ -84,7 +84,7 @@ class HandsSettings:
 class ClassifySettings:
     expression: bool = field(default=True, metadata=_range(doc="7-class facial expression (FER2013 classes)"))
     expression_model: str = field(default="expression_fusion", metadata=_range(
-        choices=("expression_fusion", "expression_fer_mini_xception", "expression_fercnn")))
+        choices=("expression_fusion", "expression_fusion_fast", "expression_fer_mini_xception", "expression_fercnn")))
     expression_hz: float = field(default=10.0, metadata=_range(1, 60, doc="classifications per second (smoothed between)"))
     expression_enter: float = field(default=0.6, metadata=_range(0, 1, doc="trigger starts above this probability"))
     expression_exit: float = field(default=0.4, metadata=_range(0, 1, doc="and ends below this one"))

@@ -18,7 +18,7 @@ from bridge.errors import BridgeError, ModelError
 from bridge.models import load_model, models_dir
 from conftest import FACE, FIXTURES
 
-EXPRESSION_MODELS = ["expression_fusion", "expression_fer_mini_xception", "expression_fercnn"]
+EXPRESSION_MODELS = ["expression_fusion", "expression_fusion_fast", "expression_fer_mini_xception", "expression_fercnn"]
 ACTION_MODEL = "action_msr_tcn"
 MSR = FIXTURES / "action" / "msr_action3d"
 

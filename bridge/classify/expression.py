@@ -11,7 +11,7 @@ from .face_crop import face_crop
 from .onnx_runner import OnnxModel
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # FER2013 order
-DEFAULT_MODEL = "expression_fusion"  # the highest measured PublicTest accuracy (docs/models.md)
+DEFAULT_MODEL = "expression_fusion"  # the highest measured PublicTest accuracy (docs/models.md); 1.4 ms at 10 Hz
 
 
 class ExpressionClassifier:
