@@ -175,9 +175,8 @@ def main() -> None:
 
     def evaluate(model) -> float:
         model.eval()
-        tta = _Softmax(model)
         with torch.no_grad():
-            p = torch.cat([tta(xte[i:i + 512], ste[i:i + 512]) for i in range(0, len(xte), 512)])
+            p = torch.cat([model(xte[i:i + 512], ste[i:i + 512]) for i in range(0, len(xte), 512)])
         return float((p.argmax(1) == yte).float().mean())
 
     log_path = a.out.with_suffix(".train.json")
