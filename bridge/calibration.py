@@ -157,3 +157,12 @@ class CalibrationRun:
         if self._phase < len(self.phases):
             return None
         return self.collector.build(self.base)
+
+
+def save_and_report(profile: Profile, path: Path) -> tuple[bool, str]:
+    """Saves a finished calibration; (ok, the one line to show the user)."""
+    try:
+        save_profile(profile, path)
+    except OSError as e:
+        return False, f"calibrated, but saving {path} failed ({e.strerror}); set [calibration] profile"
+    return True, f"calibrated; profile saved to {path}"

@@ -1,4 +1,11 @@
-"""The per-frame record that flows from the trackers to the encoders."""
+"""The per-frame record: everything that leaves the sidecar for one captured image.
+
+A frame holds a list of people. Each `Person` carries the face twice, in subject space
+(first person: VRChat, the exports) and in avatar space (mirrored when `[source] mirror`:
+VMC, WebSocket, the engine receivers), plus the mapped shapes, the bones, the classifier
+output, the trigger events and the `[reactions]` parameters. Encoders read only this record, so
+a live run, a replay and a batch run send the same bytes for the same frames.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,7 +17,7 @@ from .arkit import N_SHAPES
 
 @dataclass(slots=True)
 class FaceState:
-    """The face in subject space (see retarget/conventions.py), after calibration and filtering.
+    """A face after calibration and filtering, in the space its holder says (see retarget/conventions.py).
 
     `presence` is 1 while tracked and eases to 0 during a loss, so consumers can fade.
     """
@@ -33,17 +40,27 @@ class FaceState:
 
 
 @dataclass(slots=True)
-class AvatarFrame:
-    """Everything the transports need for one captured image, in the avatar's (output) space.
+class Parameters:
+    """`[reactions]` VRChat avatar parameters: bools (true while a trigger is on) and floats."""
 
-    `blend_names`/`blend_values` are the mapped shapes the avatar has (after presets/renames);
-    `bone_names` are Unity HumanBodyBones names with local rotations (N, 4) and positions (N, 3).
+    bool_names: tuple[str, ...] = ()
+    bools: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    float_names: tuple[str, ...] = ()
+    floats: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+@dataclass(slots=True)
+class Person:
+    """One tracked person and what their avatar gets.
+
+    `blend_names`/`blend_values` are the mapped shapes the avatar has (after presets, renames and
+    `[reactions]` shapes); `bone_names` are Unity HumanBodyBones names with local rotations (N, 4)
+    and positions (N, 3).
     """
 
-    seq: int
-    capture_time: float  # wall-clock seconds (time.time()) when the image was captured
-    source_time: float  # seconds into the source (video position), for replay/export
-    face: FaceState
+    id: int
+    face: FaceState  # avatar space
+    subject: FaceState  # subject space (first person)
     blend_names: tuple[str, ...]
     blend_values: np.ndarray
     bone_names: tuple[str, ...] = ()
@@ -53,5 +70,25 @@ class AvatarFrame:
     root_rotation: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))
     classes: dict[str, dict[str, float]] = field(default_factory=dict)  # e.g. {"expression": {"happy": 0.9, ...}}
     events: list[dict] = field(default_factory=list)  # triggers: {"type", "name", "state": "start"|"end", "value"}
+    parameters: Parameters = field(default_factory=Parameters)
+
+
+@dataclass(slots=True)
+class AvatarFrame:
+    """One captured image's output: its people (person 0 is today's single person) and timings."""
+
+    seq: int
+    capture_time: float  # wall-clock seconds (time.time()) when the image was captured
+    source_time: float  # seconds into the source (video position), for replay/export
+    people: list[Person]
     timings_ms: dict[str, float] = field(default_factory=dict)
     image_size: tuple[int, int] = (0, 0)  # width, height
+
+    @property
+    def found(self) -> bool:
+        """Whether any person's face is tracked in this frame."""
+        return any(p.face.found for p in self.people)
+
+    @property
+    def has_events(self) -> bool:
+        return any(p.events for p in self.people)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError, show_key
+from .frame import Parameters, Person
 
 KINDS = ("expression", "action", "gesture", "mood")
 _FIELDS = {"blend": str, "weight": float, "mode": str, "vrchat": str, "vrchat_float": str, "pulse_s": float}
@@ -104,6 +105,8 @@ class ReactionState:
             self._pulse[(r.kind, r.name)] = max(self._pulse.get((r.kind, r.name), 0.0), r.pulse_s)
         # (kind, name) -> (on until this time, inf while held; probability when a one-shot fired)
         self._on: dict[tuple[str, str], tuple[float, float | None]] = {}
+        self._names: tuple[str, ...] | None = None
+        self._slots_in_names = np.zeros(0, np.intp)
 
     def update(self, t: float, classes: dict[str, dict[str, float]], events: list[dict]):
         for e in events:
@@ -132,3 +135,17 @@ class ReactionState:
         for key in [k for k, (until, _) in self._on.items() if until < t]:
             del self._on[key]
         return blend, bools, floats
+
+    def output_names(self, mapped: tuple[str, ...]) -> tuple[str, ...]:
+        """The frame's shape names: the mapped ones, then the `blend` shapes the mapping lacks."""
+        return mapped + tuple(n for n in self.blend_names if n not in mapped)
+
+    def react(self, t: float, person: Person) -> None:
+        """Raises the person's `blend` shapes to their reaction values and sets their VRChat parameters."""
+        blend, bools, floats = self.update(t, person.classes, person.events)
+        if person.blend_names is not self._names:
+            self._names = person.blend_names
+            self._slots_in_names = np.array([person.blend_names.index(n) for n in self.blend_names], np.intp)
+        slots = self._slots_in_names
+        person.blend_values[slots] = np.maximum(person.blend_values[slots], blend)
+        person.parameters = Parameters(self.bool_names, bools, self.float_names, floats)

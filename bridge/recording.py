@@ -30,12 +30,13 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES, N_SHAPES
 from .errors import BridgeError
-from .frame import AvatarFrame, FaceState
+from .frame import AvatarFrame, FaceState, Parameters, Person
+from .retarget.avatar import mirror_face
 
 log = logging.getLogger("avatar_bridge.recording")
 
 MAGIC = b"\x89ABR\r\n\x1a\n"  # PNG-style: catches text-mode transfers and truncation to 7 bits
-VERSION = 1
+VERSION = 2  # 2: a frame holds a list of people; version 1 files are still read
 SYNC = b"\xabR"
 FLAG_LANDMARKS = 1
 KIND_FRAME = 1
@@ -47,7 +48,10 @@ _HEAD = struct.Struct("<8sHHI")  # magic, version, flags, JSON length
 _U32 = struct.Struct("<I")
 _REC = struct.Struct("<2sIB")  # sync, payload length, kind
 # seq, capture_time, source_time, presence, found|has_landmarks bits, image w, h, n_bones, n_blend, extras length
-_FRAME = struct.Struct("<QddfBHHHHI")
+_FRAME = struct.Struct("<QddfBHHHHI")  # version 1: one person per frame
+# version 2: seq, capture_time, source_time, image w, h, n_people, extras length; then per person:
+_FRAME2 = struct.Struct("<QddHHBI")
+_PERSON = struct.Struct("<HfBHH")  # id, presence, found|has_landmarks bits, n_bones, n_blend; then its floats
 _FOUND, _HAS_LMS = 1, 2
 # face floats: blendshapes(52) head_rot(4) head_pos(3) left_eye(4) right_eye(4) eye_angles(4) root_pos(3) root_rot(4)
 _FACE_FLOATS = N_SHAPES + 4 + 3 + 4 + 4 + 4 + 3 + 4
@@ -70,40 +74,55 @@ def _record(kind: int, payload: bytes) -> bytes:
     return head + payload + _U32.pack(_crc(head[2:], payload))
 
 
+def _face_floats(face: FaceState, p: Person) -> list[np.ndarray]:
+    return [face.blendshapes, face.head_rotation, face.head_position, face.left_eye, face.right_eye,
+            face.eye_angles_deg, p.root_position, p.root_rotation]
+
+
+def _person_extras(p: Person) -> dict:
+    r = p.parameters
+    out: dict = {}
+    if p.classes:
+        out["classes"] = p.classes
+    if p.events:
+        out["events"] = p.events
+    if r.bool_names or r.float_names:
+        out["parameters"] = {"bools": dict(zip(r.bool_names, r.bools.tolist())),
+                             "floats": dict(zip(r.float_names, r.floats.tolist()))}
+    return out
+
+
 def pack_frame(f: AvatarFrame, landmarks: bool = False) -> bytes:
     """One frame record (kind 1), ready to append to a file."""
-    face = f.face
-    nb, nv = len(f.bone_names), len(f.blend_names)
-    lms = face.landmarks if landmarks else None
-    has_lms = lms is not None and np.shape(lms) == (N_LANDMARKS, 3)
+    people = []
+    body = []
+    for p in f.people:
+        face = p.face
+        nb, nv = len(p.bone_names), len(p.blend_names)
+        lms = face.landmarks if landmarks else None
+        has_lms = lms is not None and np.shape(lms) == (N_LANDMARKS, 3)
+        parts = _face_floats(face, p)
+        if nb:
+            parts += [np.asarray(p.bone_rotations).ravel(), np.asarray(p.bone_positions).ravel()]
+        parts.append(p.blend_values)
+        if has_lms:
+            parts.append(np.asarray(lms).ravel())
+        body.append(_PERSON.pack(p.id, float(face.presence), (_FOUND if face.found else 0) | (_HAS_LMS if has_lms else 0),
+                                 nb, nv))
+        body.append(np.concatenate(parts).astype("<f4").tobytes())
+        people.append(_person_extras(p))
     extras = b""
-    if f.classes or f.events or f.timings_ms:
-        extras = json.dumps({"classes": f.classes, "events": f.events, "timings_ms": f.timings_ms},
-                            separators=(",", ":")).encode()
-    parts = [face.blendshapes, face.head_rotation, face.head_position, face.left_eye, face.right_eye,
-             face.eye_angles_deg, f.root_position, f.root_rotation]
-    if nb:
-        parts += [np.asarray(f.bone_rotations).ravel(), np.asarray(f.bone_positions).ravel()]
-    parts.append(f.blend_values)
-    if has_lms:
-        parts.append(np.asarray(lms).ravel())
-    floats = np.concatenate(parts).astype("<f4").tobytes()
-    head = _FRAME.pack(f.seq, f.capture_time, f.source_time, float(face.presence),
-                       (_FOUND if face.found else 0) | (_HAS_LMS if has_lms else 0),
-                       f.image_size[0], f.image_size[1], nb, nv, len(extras))
-    return _record(KIND_FRAME, head + floats + extras)
+    if any(people) or f.timings_ms:
+        extras = json.dumps({"people": people, "timings_ms": f.timings_ms}, separators=(",", ":")).encode()
+    head = _FRAME2.pack(f.seq, f.capture_time, f.source_time, f.image_size[0], f.image_size[1], len(f.people),
+                        len(extras))
+    return _record(KIND_FRAME, head + b"".join(body) + extras)
 
 
-def _unpack_frame(payload: bytes, blend_names: tuple[str, ...], bone_names: tuple[str, ...]) -> AvatarFrame:
-    seq, ct, st, presence, bits, w, h, nb, nv, n_extra = _FRAME.unpack_from(payload)
-    if nb != len(bone_names) or nv != len(blend_names):
-        raise ValueError(f"frame has {nb} bones/{nv} shapes but the names list {len(bone_names)}/{len(blend_names)}")
-    n_lms = N_LANDMARKS * 3 if bits & _HAS_LMS else 0
-    n = _FACE_FLOATS + 7 * nb + nv + n_lms
-    off = _FRAME.size
-    if len(payload) != off + 4 * n + n_extra:
-        raise ValueError("frame record has the wrong length")
-    a = np.frombuffer(payload, "<f4", n, off).astype(np.float64)
+def _person(pid: int, presence: float, bits: int, a: np.ndarray, nb: int, nv: int, names, mirrored: bool,
+            extras: dict) -> Person:
+    """A person from its floats (layout of `_face_floats`, bones, shapes, landmarks)."""
+    blend_names, bone_names = names
     i = 0
 
     def take(k: int) -> np.ndarray:
@@ -117,13 +136,57 @@ def _unpack_frame(payload: bytes, blend_names: tuple[str, ...], bone_names: tupl
     rots = take(4 * nb).reshape(nb, 4)
     poss = take(3 * nb).reshape(nb, 3)
     values = take(nv).astype(np.float32)
-    if n_lms:
-        face.landmarks = take(n_lms).astype(np.float32).reshape(N_LANDMARKS, 3)
+    if bits & _HAS_LMS:
+        face.landmarks = take(N_LANDMARKS * 3).astype(np.float32).reshape(N_LANDMARKS, 3)
+    par = extras.get("parameters", {})
+    bools, floats = par.get("bools", {}), par.get("floats", {})
+    parameters = Parameters(tuple(bools), np.array(list(bools.values()), bool), tuple(floats),
+                            np.array(list(floats.values()), np.float32))
+    return Person(pid, face, mirror_face(face) if mirrored else face, blend_names, values, bone_names, rots, poss,
+                  root_pos, root_rot, extras.get("classes", {}), extras.get("events", []), parameters)
+
+
+def _check_names(nb: int, nv: int, names) -> None:
+    if nb != len(names[1]) or nv != len(names[0]):
+        raise ValueError(f"frame has {nb} bones/{nv} shapes but the names list {len(names[1])}/{len(names[0])}")
+
+
+def _float_count(bits: int, nb: int, nv: int) -> int:
+    return _FACE_FLOATS + 7 * nb + nv + (N_LANDMARKS * 3 if bits & _HAS_LMS else 0)
+
+
+def _unpack_frame_v1(payload: bytes, names, mirrored: bool) -> AvatarFrame:
+    seq, ct, st, presence, bits, w, h, nb, nv, n_extra = _FRAME.unpack_from(payload)
+    _check_names(nb, nv, names)
+    n = _float_count(bits, nb, nv)
+    off = _FRAME.size
+    if len(payload) != off + 4 * n + n_extra:
+        raise ValueError("frame record has the wrong length")
+    a = np.frombuffer(payload, "<f4", n, off).astype(np.float64)
     extras = json.loads(payload[off + 4 * n:]) if n_extra else {}
-    return AvatarFrame(seq=seq, capture_time=ct, source_time=st, face=face, blend_names=blend_names,
-                       blend_values=values, bone_names=bone_names, bone_rotations=rots, bone_positions=poss,
-                       root_position=root_pos, root_rotation=root_rot, classes=extras.get("classes", {}),
-                       events=extras.get("events", []), timings_ms=extras.get("timings_ms", {}), image_size=(w, h))
+    person = _person(0, presence, bits, a, nb, nv, names, mirrored, extras)
+    return AvatarFrame(seq, ct, st, [person], extras.get("timings_ms", {}), (w, h))
+
+
+def _unpack_frame(payload: bytes, names, mirrored: bool) -> AvatarFrame:
+    seq, ct, st, w, h, n_people, n_extra = _FRAME2.unpack_from(payload)
+    off = _FRAME2.size
+    raw = []
+    for _ in range(n_people):
+        pid, presence, bits, nb, nv = _PERSON.unpack_from(payload, off)
+        _check_names(nb, nv, names)
+        off += _PERSON.size
+        n = _float_count(bits, nb, nv)
+        if off + 4 * n > len(payload):
+            raise ValueError("frame record has the wrong length")
+        raw.append((pid, presence, bits, np.frombuffer(payload, "<f4", n, off).astype(np.float64), nb, nv))
+        off += 4 * n
+    if len(payload) != off + n_extra or not n_people:
+        raise ValueError("frame record has the wrong length")
+    extras = json.loads(payload[off:]) if n_extra else {}
+    per = extras.get("people") or [{}] * n_people
+    people = [_person(*r, names, mirrored, e) for r, e in zip(raw, per)]
+    return AvatarFrame(seq, ct, st, people, extras.get("timings_ms", {}), (w, h))
 
 
 def _names_record(blend_names, bone_names) -> bytes:
@@ -170,7 +233,8 @@ class RecordingWriter:
         return _HEAD.pack(MAGIC, VERSION, FLAG_LANDMARKS if self.landmarks else 0, len(js)) + js + _U32.pack(zlib.crc32(js))
 
     def write(self, frame: AvatarFrame) -> None:
-        names = (frame.blend_names, frame.bone_names)
+        p = frame.people[0]
+        names = (p.blend_names, p.bone_names)
         rec = pack_frame(frame, self.landmarks)
         with self._lock:
             if self._closed:
@@ -283,6 +347,8 @@ class RecordingReader:
     def __iter__(self) -> Iterator[AvatarFrame]:
         d, pos, n = self._data, self._start, len(self._data)
         blend, bones = self.blend_names, self.bone_names
+        unpack = _unpack_frame if self.version >= 2 else _unpack_frame_v1
+        mirrored = bool(self.meta.get("mirror", True))
         index = frames = bad = 0
         first_bad: tuple[int, int] | None = None
         truncated = False
@@ -303,7 +369,7 @@ class RecordingReader:
                     try:
                         payload = d[pos + _REC.size:end]
                         if kind == KIND_FRAME:
-                            item = _unpack_frame(payload, blend, bones)
+                            item = unpack(payload, (blend, bones), mirrored)
                         elif kind == KIND_NAMES:
                             names = json.loads(payload)
                             blend, bones = tuple(names["blend_names"]), tuple(names["bone_names"])

@@ -20,8 +20,7 @@ from .triggers import TriggerLogic, TriggerRule
 
 
 class ClassifierStage:
-    def __init__(self, s: ClassifySettings, mirror: bool):
-        self.mirror = mirror
+    def __init__(self, s: ClassifySettings):
         self.period = 1.0 / s.expression_hz
         self.expr = ExpressionClassifier(s.expression_model) if s.expression else None
         self.smooth = ProbabilitySmoother(tau_s=0.1)

@@ -15,9 +15,9 @@ from importlib import resources
 import numpy as np
 
 from .. import __version__
-from ..frame import AvatarFrame
+from ..frame import AvatarFrame, Person
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: frames carry a list of people
 # command -> {argument: (type, required)}; the types are JSON's: bool, number, str, dict of numbers.
 COMMANDS: dict[str, dict[str, tuple[str, bool]]] = {
     "calibrate": {}, "reload_config": {}, "pause": {}, "resume": {}, "ping": {},
@@ -40,20 +40,20 @@ def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: boo
     }, separators=(",", ":"))
 
 
-def frame_message(f: AvatarFrame) -> str:
-    face = f.face
-    nb = len(f.bone_names)
-    # One rounding and one tolist() for every number in the frame, then slices: far cheaper
+def person_message(p: Person) -> dict:
+    face = p.face
+    nb = len(p.bone_names)
+    # One rounding and one tolist() for every number of the person, then slices: far cheaper
     # than converting a dozen small arrays one by one on the per-frame path.
     flat = np.round(np.concatenate([
         face.head_rotation, face.head_position, face.left_eye, face.right_eye, face.eye_angles_deg,
-        f.root_position, f.root_rotation, np.asarray(f.bone_rotations).ravel(),
-        np.asarray(f.bone_positions).ravel(), f.blend_values,
+        p.root_position, p.root_rotation, np.asarray(p.bone_rotations).ravel(),
+        np.asarray(p.bone_positions).ravel(), p.blend_values,
     ]), 5).tolist()
     b = 26 + 7 * nb
-    return json.dumps({
-        "type": "frame", "v": SCHEMA_VERSION, "seq": f.seq, "t": round(f.capture_time, 4),
-        "source_t": round(f.source_time, 4),
+    r = p.parameters
+    return {
+        "id": p.id,
         "face": {
             "found": face.found, "presence": round(float(face.presence), 4),
             "head_rot": flat[0:4], "head_pos": flat[4:7], "eye_left": flat[7:11], "eye_right": flat[11:15],
@@ -63,8 +63,16 @@ def frame_message(f: AvatarFrame) -> str:
         "bones": {"rot": [flat[26 + 4 * i:30 + 4 * i] for i in range(nb)],
                   "pos": [flat[26 + 4 * nb + 3 * i:29 + 4 * nb + 3 * i] for i in range(nb)]},
         "root": {"pos": flat[19:22], "rot": flat[22:26]},
-        "classes": {k: {n: round(float(v), 4) for n, v in d.items()} for k, d in f.classes.items()},
-        "events": f.events,
+        "classes": {k: {n: round(float(v), 4) for n, v in d.items()} for k, d in p.classes.items()},
+        "events": p.events,
+        "parameters": dict(zip(r.bool_names, r.bools.tolist())) | dict(zip(r.float_names, np.round(r.floats, 4).tolist())),
+    }
+
+
+def frame_message(f: AvatarFrame) -> str:
+    return json.dumps({
+        "type": "frame", "v": SCHEMA_VERSION, "seq": f.seq, "t": round(f.capture_time, 4),
+        "source_t": round(f.source_time, 4), "people": [person_message(p) for p in f.people],
         "timings_ms": {k: round(v, 3) for k, v in f.timings_ms.items()},
     }, separators=(",", ":"))
 

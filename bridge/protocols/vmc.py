@@ -1,4 +1,6 @@
-"""AvatarFrame -> VMC protocol packets (OSC bundles over UDP), as a pure function.
+"""One person of a frame -> VMC protocol packets (OSC bundles over UDP), as a pure function.
+
+VMC drives one avatar per receiver, so it takes a `Person` (person 0 for today's single avatar).
 
 Per frame, in order: any trigger events as /VMC/Ext/Key, then /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos, one /VMC/Ext/Bone/Pos per
 bone, one /VMC/Ext/Blend/Val per shape, then /VMC/Ext/Blend/Apply, packed into bundles of at
@@ -13,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..frame import AvatarFrame
+from ..frame import Person
 from . import osc
 
 _I4 = struct.Struct(">4i")
@@ -58,15 +60,15 @@ def encode_key_events(events: list[dict]) -> list[bytes]:
     return msgs
 
 
-def encode_vmc(frame: AvatarFrame, uptime_s: float, max_packet: int = osc.UDP_SAFE_PAYLOAD) -> list[bytes]:
-    msgs, groups = _layout(tuple(frame.bone_names), tuple(frame.blend_names), max_packet)
-    n_bones = len(frame.bone_names)
+def encode_vmc(person: Person, uptime_s: float, max_packet: int = osc.UDP_SAFE_PAYLOAD) -> list[bytes]:
+    msgs, groups = _layout(tuple(person.bone_names), tuple(person.blend_names), max_packet)
+    n_bones = len(person.bone_names)
     floats = np.concatenate([
-        [uptime_s], frame.root_position, frame.root_rotation,
-        np.concatenate([frame.bone_positions, frame.bone_rotations], axis=1).ravel() if n_bones else [],
-        frame.blend_values,
+        [uptime_s], person.root_position, person.root_rotation,
+        np.concatenate([person.bone_positions, person.bone_rotations], axis=1).ravel() if n_bones else [],
+        person.blend_values,
     ]).astype(">f4").tobytes()
-    ok = _I4.pack(1, CALIBRATED, 0, 1 if frame.face.found else 0)
+    ok = _I4.pack(1, CALIBRATED, 0, 1 if person.face.found else 0)
     bodies = []
     pos = 0
     for i, (prefix, nf) in enumerate(msgs):
@@ -76,6 +78,6 @@ def encode_vmc(frame: AvatarFrame, uptime_s: float, max_packet: int = osc.UDP_SA
             bodies.append(prefix + floats[pos:pos + 4 * nf])
             pos += 4 * nf
     packets = [osc.bundle([bodies[i] for i in g]) for g in groups]
-    if frame.events:  # triggers go first, so /VMC/Ext/Blend/Apply stays the frame's last message
-        packets[:0] = osc.pack_bundles(encode_key_events(frame.events), max_packet)
+    if person.events:  # triggers go first, so /VMC/Ext/Blend/Apply stays the frame's last message
+        packets[:0] = osc.pack_bundles(encode_key_events(person.events), max_packet)
     return packets

@@ -11,10 +11,17 @@ import struct
 
 import numpy as np
 
+from ..arkit import INDEX
 from . import osc
 
 _F1 = struct.Struct(">f")
 _F4 = struct.Struct(">4f")
+_BLINKS = [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]
+
+
+def eyes_closed(blendshapes: np.ndarray) -> float:
+    """VRChat's EyesClosedAmount: the mean of the two ARKit blinks."""
+    return float(blendshapes[_BLINKS].mean())
 
 
 def encode_parameters(names: tuple[str, ...], values: np.ndarray, indices: np.ndarray) -> list[bytes]:

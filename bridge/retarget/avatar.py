@@ -1,11 +1,10 @@
-"""Subject-space FaceState -> the avatar's output: mirroring, blendshape mapping, face bones."""
+"""Subject-space FaceState -> the avatar's face: mirroring and the face bones (mapping the shapes is `bridge.mapping`)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..arkit import MIRROR_PERMUTATION
 from ..frame import FaceState
-from ..mapping import Mapper
 from . import quat
 from .conventions import reflect_x_pos, reflect_x_quat
 
@@ -30,17 +29,15 @@ def face_bones(s: FaceState, neck_share: float) -> np.ndarray:
 
 
 class AvatarRetargeter:
-    def __init__(self, mapper: Mapper, mirror: bool, neck_share: float, move_root: bool, translation_gain: float):
-        self.mapper = mapper
+    def __init__(self, mirror: bool, neck_share: float, move_root: bool, translation_gain: float):
         self.mirror = mirror
         self.neck_share = neck_share
         self.move_root = move_root
         self.translation_gain = translation_gain
         self._zero_pos = np.zeros((len(FACE_BONES), 3))
 
-    def solve(self, s: FaceState) -> tuple[FaceState, np.ndarray, np.ndarray, np.ndarray]:
-        """Returns (avatar-space face, mapped blend values, bone rotations, root position)."""
+    def solve(self, s: FaceState) -> tuple[FaceState, np.ndarray, np.ndarray]:
+        """Returns (avatar-space face, face bone rotations, root position)."""
         face = mirror_face(s) if self.mirror else s
-        values = self.mapper.apply(face.blendshapes)
         root = face.head_position * self.translation_gain if self.move_root else np.zeros(3)
-        return face, values, face_bones(face, self.neck_share), root
+        return face, face_bones(face, self.neck_share), root

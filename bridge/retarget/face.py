@@ -65,6 +65,11 @@ class FaceSolver:
         self._last_t: float | None = None
         self._auto_position: np.ndarray | None = None
 
+    @property
+    def found(self) -> bool:
+        """Whether the last solved frame had a face."""
+        return self._last.found
+
     def set_profile(self, profile: Profile) -> None:
         self.profile = profile
         self._auto_position = None

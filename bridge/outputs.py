@@ -1,0 +1,200 @@
+"""One output path: every sender the config enables, fed from the frame record alone.
+
+`Outputs(cfg, ...)` builds one object per enabled `[vmc]`, `[vrchat]`, `[websocket]` section (and
+takes extra listeners such as a recording); `send(frame)` encodes and sends a frame to each.
+The live pipeline, `replay` and batch `process` all send through it, so a receiver cannot tell
+them apart. A new transport is one class here (built from its config section) plus that
+section in `bridge/config.py`.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from importlib import resources
+
+import numpy as np
+
+from .config import Config
+from .frame import AvatarFrame
+from .mapping import Mapper, MappingSpec, load_preset, merge
+from .protocols import jsonframe, vmc, vrchat
+from .protocols.jsonframe import Control
+from .transports.udp import UdpSender
+
+
+def avatar_mapper(cfg: Config) -> Mapper:
+    """The ARKit -> avatar shape mapping `[mapping]` describes (no shapes when the face is off)."""
+    if not cfg.face.enabled:
+        return Mapper(MappingSpec())  # no face: send no blendshapes rather than a frozen neutral face
+    m = cfg.mapping
+    return Mapper(merge(load_preset(m.preset), m.spec, m.drop))
+
+
+class VmcOutput:
+    """`[vmc]`: person 0's avatar-space frame as VMC bundles over UDP."""
+
+    def __init__(self, cfg: Config, t0: float):
+        self.sender = UdpSender(cfg.vmc.host, cfg.vmc.port, "VMC")
+        self.t0 = t0
+
+    @staticmethod
+    def describe(cfg: Config) -> str:
+        return f"VMC -> udp://{cfg.vmc.host}:{cfg.vmc.port}"
+
+    def send(self, frame: AvatarFrame) -> None:
+        self.sender.send(vmc.encode_vmc(frame.people[0], time.monotonic() - self.t0))
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+class VrchatOutput:
+    """`[vrchat]`: person 0's first-person face as avatar parameters and native eye tracking, plus
+    the `[reactions]` parameters; only values that changed are sent (see ChangeFilter)."""
+
+    def __init__(self, cfg: Config, t0: float):
+        v = cfg.vrchat
+        self.sender = UdpSender(v.host, v.port, "VRChat OSC")
+        self.mapper = Mapper(load_preset("vrchat_unified")) if v.names == "unified" else avatar_mapper(cfg)
+        self.eye_tracking = v.eye_tracking
+        self.filter = vrchat.ChangeFilter()
+        self.parameter_filter = vrchat.ChangeFilter()
+
+    @staticmethod
+    def describe(cfg: Config) -> str:
+        v = cfg.vrchat
+        return f"VRChat OSC -> udp://{v.host}:{v.port} ({v.names} names)"
+
+    def send(self, frame: AvatarFrame) -> None:
+        p = frame.people[0]
+        now = time.monotonic()
+        s = p.subject
+        values = self.mapper.apply(s.blendshapes)
+        msgs = vrchat.encode_parameters(self.mapper.names, values, self.filter.select(values, now))
+        if self.eye_tracking and s.found:
+            msgs += vrchat.encode_eye_tracking(s.eye_angles_deg, vrchat.eyes_closed(s.blendshapes))
+        r = p.parameters
+        if r.bool_names or r.float_names:
+            both = np.concatenate([r.bools, r.floats]).astype(np.float32)
+            msgs += vrchat.encode_reaction_parameters(r.bool_names, r.float_names, r.bools, r.floats,
+                                                      self.parameter_filter.select(both, now))
+        self.sender.send(msgs)
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+class WebSocketOutput:
+    """`[websocket]`: JSON frames to every client, control messages in, the dashboard page and
+    its camera preview. A new hello goes out whenever the frame's channel names change."""
+
+    def __init__(self, cfg: Config, names: tuple[tuple[str, ...], tuple[str, ...]], mirror: bool,
+                 submit: Callable[[Control, Future], None], dashboard: bool = True):
+        from .preview import PreviewEncoder
+        from .transports.websocket import WebSocketServer
+        ws = cfg.websocket
+        self.names, self.mirror = names, mirror
+        pages = {"/": ("text/html; charset=utf-8", resources.files("bridge.dashboard").joinpath("index.html")
+                       .read_bytes())} if dashboard else {}
+        self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*names, mirror), submit, ws.token, pages)
+        self.server.start()
+        self.preview = PreviewEncoder(self.server.publish_preview) if dashboard else None
+
+    @staticmethod
+    def describe(cfg: Config) -> str:
+        ws = cfg.websocket
+        return f"WebSocket on ws://{ws.host}:{ws.port} (dashboard: http://{ws.host}:{ws.port}/)"
+
+    def send(self, frame: AvatarFrame) -> None:
+        p = frame.people[0]
+        if (p.blend_names, p.bone_names) != self.names:
+            self.names = (p.blend_names, p.bone_names)
+            self.server.publish_hello(jsonframe.hello(*self.names, self.mirror))
+        if self.server.client_count:
+            self.server.publish_frame(jsonframe.frame_message(frame), frame.has_events)
+
+    def close(self) -> None:
+        if self.preview is not None:
+            self.preview.close()
+        self.server.stop()
+
+
+SECTIONS = {"vmc": VmcOutput, "vrchat": VrchatOutput, "websocket": WebSocketOutput}
+
+
+def describe(cfg: Config) -> list[str]:
+    """One line per destination `cfg` enables, for the start-up message."""
+    return [o.describe(cfg) for name, o in SECTIONS.items() if getattr(cfg, name).enabled] or ["no transport enabled"]
+
+
+class Outputs:
+    """The senders `cfg` enables, each sent every frame, then the `listeners` (e.g. a recording).
+
+    UDP senders exist from construction; the WebSocket server (which binds a port and serves the
+    dashboard) from `start(names)`. `mirror` is what the hello tells clients (the recording's
+    flag in a replay)."""
+
+    def __init__(self, cfg: Config, submit: Callable[[Control, Future], None], mirror: bool | None = None,
+                 dashboard: bool = True):
+        self.t0 = time.monotonic()
+        self.submit = submit
+        self.mirror = cfg.source.mirror if mirror is None else mirror
+        self.dashboard = dashboard
+        self.vmc: VmcOutput | None = None
+        self.vrchat: VrchatOutput | None = None
+        self.ws: WebSocketOutput | None = None
+        self.listeners: list[Callable[[AvatarFrame], None]] = []
+        self.cfg = cfg
+        self.reconfigure(cfg, first=True)
+
+    def start(self, names: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+        """Starts the WebSocket server (if enabled) announcing these channel names."""
+        if self.cfg.websocket.enabled and self.ws is None:
+            self.ws = WebSocketOutput(self.cfg, names, self.mirror, self.submit, self.dashboard)
+
+    def reconfigure(self, cfg: Config, first: bool = False) -> None:
+        """Rebuilds the UDP senders whose sections changed (the WebSocket address holds until restart)."""
+        try:
+            if first or cfg.vmc != self.cfg.vmc:
+                self.vmc = self._swap(self.vmc, VmcOutput(cfg, self.t0) if cfg.vmc.enabled else None)
+            if first or (cfg.vrchat, cfg.mapping, cfg.face) != (self.cfg.vrchat, self.cfg.mapping, self.cfg.face):
+                self.vrchat = self._swap(self.vrchat, VrchatOutput(cfg, self.t0) if cfg.vrchat.enabled else None)
+        except BaseException:
+            self.close()
+            raise
+        self.cfg = cfg
+
+    @staticmethod
+    def _swap(old, new):
+        if old is not None:
+            old.close()
+        return new
+
+    @property
+    def senders(self) -> list:
+        return [o for o in (self.vmc, self.vrchat, self.ws) if o is not None]
+
+    def describe(self) -> list[str]:
+        return describe(self.cfg)
+
+    def send(self, frame: AvatarFrame) -> None:
+        for o in self.senders:
+            o.send(frame)
+        for listener in self.listeners:
+            listener(frame)
+
+    def preview(self, seq: int, rgb: np.ndarray, obs) -> None:
+        """Offers the camera image and its landmarks to the dashboard, if a client wants them."""
+        ws = self.ws
+        if ws is not None and ws.preview is not None and ws.server.preview_wanted:
+            ws.preview.offer(seq, rgb, None if obs.face is None else obs.face.landmarks)
+
+    @property
+    def client_count(self) -> int:
+        return self.ws.server.client_count if self.ws else 0
+
+    def close(self) -> None:
+        for o in self.senders:
+            o.close()
+        self.vmc = self.vrchat = self.ws = None
