@@ -1,13 +1,31 @@
-"""Classification metrics shared by `avatar-bridge eval` and the model-card scripts in models/.
+"""Classification metrics, and the three `avatar-bridge eval` measurements built on them.
 
 One report shape for every model: accuracy, macro-F1, per-class precision/recall/F1/support and
-the confusion matrix (rows: true class, columns: predicted class).
+the confusion matrix (rows: true class, columns: predicted class). The model-card scripts in
+models/ use `classification_report`; `evaluate_expression`, `evaluate_action` and
+`evaluate_gesture` run a model on a data set read by bridge.datasets and return an Evaluation.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from .datasets import MSR_FPS, gesture_photos, load_faces_npz, msr_files, read_action_toml
+from .errors import BridgeError
+
+
+@dataclass
+class Evaluation:
+    """What one `eval` command prints: the report over every item, reports over subsets (JSON key ->
+    (heading, report)), and command-specific figures for the JSON."""
+    title: str
+    model: str
+    report: dict
+    extra: dict = field(default_factory=dict)
+    subsets: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
 
 def classification_report(labels, preds, classes) -> dict:
@@ -50,9 +68,146 @@ def format_report(report: dict, title: str) -> str:
     return "\n".join(lines)
 
 
-def summary_json(kind: str, model: str, report: dict, **extra) -> str:
-    """The machine-readable last line of `avatar-bridge eval`."""
-    return json.dumps({"eval": kind, "model": model, "n": report["n"], "accuracy": report["accuracy"],
-                       "macro_f1": report["macro_f1"],
-                       "f1": {c: v["f1"] for c, v in report["per_class"].items()},
-                       "confusion_matrix": report["confusion_matrix"]["matrix"], **extra}, separators=(",", ":"))
+def format_evaluation(ev: Evaluation) -> str:
+    """The whole printed report: the main one, then each subset's."""
+    return "\n\n".join([format_report(ev.report, ev.title)]
+                       + [format_report(rep, heading) for heading, rep in ev.subsets.values()])
+
+
+def _figures(report: dict) -> dict:
+    return {"n": report["n"], "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+            "classes": report["confusion_matrix"]["rows_true_cols_pred"],
+            "f1": {c: v["f1"] for c, v in report["per_class"].items()},
+            "confusion_matrix": report["confusion_matrix"]["matrix"]}
+
+
+def summary_json(kind: str, ev: Evaluation) -> str:
+    """The machine-readable last line of `avatar-bridge eval`; each subset is a nested object of the same figures."""
+    return json.dumps({"eval": kind, "model": ev.model, **_figures(ev.report),
+                       **{k: _figures(rep) for k, (_, rep) in ev.subsets.items()}, **ev.extra},
+                      separators=(",", ":"))
+
+
+def report_on_seen_classes(labels: list[int], preds: list[int], names: list[str]) -> dict:
+    """The report over the classes that occur as a label or a prediction (not every class a model has)."""
+    used = sorted(set(labels) | set(preds))
+    return classification_report([used.index(v) for v in labels], [used.index(v) for v in preds],
+                                 [names[i] for i in used])
+
+
+def evaluate_expression(npz: Path, model: str | None = None, progress: bool = True) -> Evaluation:
+    """An expression model on an .npz of faces; a fusion model gets MediaPipe's blendshapes of each face."""
+    from .classify.expression import DEFAULT_MODEL, ExpressionClassifier, fer_blendshapes
+    from .progress import Progress
+    clf = ExpressionClassifier(model or DEFAULT_MODEL)
+    images, labels = load_faces_npz(npz, clf.classes)
+    shapes, extra = None, {}
+    if clf.uses_blendshapes:
+        from .tracking.face import FaceTracker
+        with FaceTracker(still_images=True) as tr, Progress(len(images), "blendshapes", "faces",
+                                                            enabled=progress) as bar:
+            shapes, found = fer_blendshapes(images, tr, bar)
+        extra["face_found"] = round(float(found.mean()), 4)
+    with Progress(len(images), f"classifying with {clf.model.name}", "faces", enabled=progress) as bar:
+        preds = clf.predict(images, shapes, progress=bar).argmax(1)
+    report = classification_report(labels, preds, clf.classes)
+    return Evaluation(f"{clf.model.name} on {npz.name}", clf.model.name, report, extra)
+
+
+def evaluate_action(folder: Path, model: str | None = None, subjects: set[int] | None = None,
+                    fps: float | None = None, progress: bool = True) -> Evaluation:
+    """An action model on MSR Action3D skeleton files. Each file is resampled from its frame rate
+    (`fps`, else the folder TOML's `fps`, else MSR_FPS) to the model's window rate (its card), so the
+    model sees motions at the speed it was trained on, then judged on the mean over its windows."""
+    from .classify.action import RATE_HZ, load_msr_skeleton, resample, sequence_windows
+    from .classify.onnx_runner import OnnxModel
+    from .progress import Progress
+    if fps is not None and not 0 < fps < float("inf"):
+        raise BridgeError(f"a frame rate of {fps:g} fps: give the skeleton files' rate in Hz, "
+                          "a finite number above 0 (e.g. 30)")
+    cmap, toml_fps = read_action_toml(folder)
+    fps = fps or toml_fps or MSR_FPS
+    onnx = OnnxModel(model or "action_msr_tcn")
+    window = int(onnx.card["inputs"][0]["shape"][1])
+    rate = float(onnx.card.get("window", {}).get("rate_hz", RATE_HZ))
+    avatar_map = onnx.card.get("avatar_map") or {}
+    wanted = sorted(set(cmap.values()))
+    if set(wanted) <= set(onnx.classes):
+        names, groups = list(onnx.classes), None  # judged on the model's own classes
+    elif set(wanted) <= set(avatar_map):
+        names = list(avatar_map) + ["other"]  # judged on avatar actions; unmapped model classes are "other"
+        idx = {c: i for i, c in enumerate(onnx.classes)}
+        groups = [[idx[c] for c in avatar_map[a]] for a in avatar_map]
+        groups.append([i for c, i in idx.items() if not any(c in v for v in avatar_map.values())])
+    else:
+        raise BridgeError(f"the TOML names {wanted} are neither {onnx.name}'s classes ({', '.join(onnx.classes)}) "
+                          f"nor its avatar actions ({', '.join(avatar_map)})")
+    files = msr_files(folder, cmap, subjects)
+    labels, preds, skipped = [], [], []
+    with Progress(len(files), f"classifying with {onnx.name}", "sequences", enabled=progress) as bar:
+        for p, cls in files:
+            bar.update()
+            try:
+                seq = load_msr_skeleton(p)
+            except (ValueError, OSError):
+                skipped.append(p.name)
+                continue
+            seq = resample(seq, np.arange(len(seq)) / fps, rate, int((len(seq) - 1) * rate / fps + 1e-6) + 1)
+            prob = onnx.run(sequence_windows(seq, window, 4)).mean(0)
+            if groups is not None:
+                prob = np.array([prob[g].sum() for g in groups])
+            labels.append(names.index(cls))
+            preds.append(int(prob.argmax()))
+    if not labels:
+        raise BridgeError(f"none of the {len(files)} skeleton files in {folder} could be read")
+    title = (f"{onnx.name} on {folder.name} at {fps:g} fps, resampled to {rate:g} Hz "
+             f"({'model classes' if groups is None else 'avatar actions'})")
+    if skipped:
+        title += f"; {len(skipped)} unreadable file(s) skipped: {', '.join(skipped[:3])}"
+    return Evaluation(title, onnx.name, report_on_seen_classes(labels, preds, names), {"fps": fps, "skipped": skipped})
+
+
+def evaluate_gesture(folder: Path, progress: bool = True) -> Evaluation:
+    """The live gesture rule (classify_hands: per gesture the best score over the hands) on class
+    sub-folders of photos. A photo with no hand found is predicted `no_hand`, one whose hands show no
+    gesture `none`. When two hands show different gestures the live stage reports both: the photo
+    is right if its class is one of them, else the first of them is its prediction (counted as
+    `several_gestures`). The main report counts every photo, a subset report those with a hand found."""
+    import cv2
+
+    from .classify.gesture import GESTURES, classify_hands
+    from .progress import Progress
+    from .tracking.hands import HandTracker
+    photos = gesture_photos(folder, GESTURES)
+    names = list(GESTURES) + ["none", "no_hand"]
+    labels, preds, unreadable, several = [], [], [], 0
+    with HandTracker(still_images=True) as tracker, \
+            Progress(len(photos), "classifying gestures", "photos", enabled=progress) as bar:
+        for f, cls in photos:
+            bgr = cv2.imread(str(f))
+            bar.update()
+            if bgr is None:
+                unreadable.append(f.name)
+                continue
+            hands = tracker.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
+            pred = "no_hand"
+            if hands:
+                scores = classify_hands(hands)
+                top = max(scores.values())
+                shown = [k for k, v in scores.items() if v == top] if top > 0 else []
+                several += len(shown) > 1
+                pred = cls if cls in shown else shown[0] if shown else "none"
+            labels.append(names.index(cls))
+            preds.append(names.index(pred))
+    if not labels:
+        raise BridgeError(f"none of the {len(photos)} photos in {folder} could be read")
+    no_hand = preds.count(names.index("no_hand"))
+    seen = [(t, p) for t, p in zip(labels, preds) if p != names.index("no_hand")]
+    subsets = {}
+    if seen:
+        subsets["hand_found"] = (f"over the {len(seen)} photos where a hand was found",
+                                 report_on_seen_classes([t for t, _ in seen], [p for _, p in seen], names))
+    title = f"hand gestures (finger geometry) on {folder.name}: all {len(labels)} photos, {no_hand} with no hand found"
+    return Evaluation(title, "gesture_rules", report_on_seen_classes(labels, preds, names),
+                      {"hands_found": len(seen), "no_hand": no_hand, "several_gestures": several,
+                       "unreadable": unreadable}, subsets)

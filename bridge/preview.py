@@ -2,7 +2,8 @@
 
 The pipeline offers a frame at most `max_hz` times a second and only while some client wants a
 preview; a one-slot mailbox hands it to this thread (a newer offer replaces an older one), which
-resizes, JPEG-encodes and publishes it.
+resizes, JPEG-encodes and publishes it with the face, pose and hand landmarks found in that frame,
+so the camera view shows exactly what each tracker saw.
 """
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ import cv2
 import numpy as np
 
 from .protocols.jsonframe import preview_message
+from .tracking.combined import Observations
+
+
+def _xy(landmarks: np.ndarray | None) -> list[float]:
+    """Flat x, y pairs in 0..1 image coordinates, rounded: the dashboard needs no more than 3 decimals."""
+    return [] if landmarks is None else np.round(landmarks[:, :2].ravel(), 3).tolist()
 
 
 class PreviewEncoder:
@@ -30,13 +37,14 @@ class PreviewEncoder:
         self._thread = threading.Thread(target=self._run, name="preview", daemon=True)
         self._thread.start()
 
-    def offer(self, seq: int, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
+    def offer(self, seq: int, rgb: np.ndarray, obs: Observations) -> None:
+        """`obs` holds the face (478), pose (33 BlazePose points) and hand (21 each) landmarks of `rgb`."""
         now = time.monotonic()
         if now - self._last_offer < self.period:
             return
         self._last_offer = now
         with self._cond:
-            self._slot = (seq, rgb, landmarks)
+            self._slot = (seq, rgb, obs)
             self._cond.notify()
 
     def _run(self) -> None:
@@ -46,7 +54,7 @@ class PreviewEncoder:
                     self._cond.wait()
                 if self._stop:
                     return
-                seq, rgb, landmarks = self._slot
+                seq, rgb, obs = self._slot
                 self._slot = None
             h, w = rgb.shape[:2]
             scale = self.width / w
@@ -54,8 +62,12 @@ class PreviewEncoder:
             ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
             if not ok:
                 continue
-            pts = [] if landmarks is None else np.round(landmarks[:, :2].ravel(), 3).tolist()
-            self.publish(preview_message(seq, base64.b64encode(jpeg.tobytes()).decode(), small.shape[1], small.shape[0], pts))
+            pose = obs.pose
+            self.publish(preview_message(
+                seq, base64.b64encode(jpeg.tobytes()).decode(), small.shape[1], small.shape[0],
+                _xy(None if obs.face is None else obs.face.landmarks), _xy(None if pose is None else pose.landmarks),
+                [] if pose is None else np.round(pose.visibility, 2).tolist(),
+                [{"side": hand.side, "landmarks": _xy(hand.landmarks)} for hand in obs.hands]))
 
     def close(self) -> None:
         with self._cond:

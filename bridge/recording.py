@@ -207,16 +207,16 @@ class RecordingWriter:
         self.path = Path(path)
         self.landmarks = landmarks
         self.meta = dict(meta or {})
-        self.frames = 0
-        self.bytes = 0
+        self.frames = 0  # frames that reached the file, not merely handed to write()
+        self.bytes = 0  # bytes that reached the file (its size)
         self._names: tuple | None = None
-        self._buf: list[bytes] = []
+        self._buf: list[tuple[bytes, bool]] = []  # (record, is a frame)
         self._lock = threading.Lock()
         self._closed = False
         self._error: OSError | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "wb")
+            self._file = open(self.path, "wb", buffering=0)  # unbuffered: a short write says exactly what is on disk
         except OSError as e:
             raise RecordingError(f"cannot create recording {self.path} ({e.strerror}): choose a writable path") from None
         self._stop = threading.Event()
@@ -233,32 +233,42 @@ class RecordingWriter:
         return _HEAD.pack(MAGIC, VERSION, FLAG_LANDMARKS if self.landmarks else 0, len(js)) + js + _U32.pack(zlib.crc32(js))
 
     def write(self, frame: AvatarFrame) -> None:
+        if self._error is not None:
+            return  # the recording has stopped (reported once): don't pack frames nobody will write
         p = frame.people[0]
         names = (p.blend_names, p.bone_names)
         rec = pack_frame(frame, self.landmarks)
         with self._lock:
-            if self._closed:
+            if self._closed or self._error is not None:
                 return
             if names != self._names:
-                self._buf.append(self._header(*names) if self._names is None else _names_record(*names))
+                self._buf.append((self._header(*names) if self._names is None else _names_record(*names), False))
                 self._names = names
-            self._buf.append(rec)
-            self.frames += 1
+            self._buf.append((rec, True))
 
     __call__ = write
 
     def _drain(self) -> None:
+        """Write what is buffered; on a full disk count only the bytes and whole frames that got there."""
         with self._lock:
             buf, self._buf = self._buf, []
-        if buf and self._error is None:
-            data = b"".join(buf)
-            try:
-                self._file.write(data)
-                self._file.flush()
-                self.bytes += len(data)
-            except OSError as e:
-                self._error = e
-                log.error("writing %s failed (%s): the recording stops here", self.path, e.strerror)
+        if not buf or self._error is not None:
+            return
+        data = memoryview(b"".join(rec for rec, _ in buf))
+        done = 0
+        try:
+            while done < len(data):
+                done += self._file.write(data[done:])
+        except OSError as e:
+            self._error = e
+            log.error("writing %s failed (%s): the recording stops here", self.path, e.strerror)
+        self.bytes += done
+        end = 0
+        for rec, is_frame in buf:
+            end += len(rec)
+            if end > done:
+                break
+            self.frames += is_frame
 
     def _run(self) -> None:
         while not self._stop.wait(self._flush_s):
@@ -270,7 +280,7 @@ class RecordingWriter:
                 return
             self._closed = True
             if self._names is None:
-                self._buf.append(self._header((), ()))
+                self._buf.append((self._header((), ()), False))
         atexit.unregister(self.close)
         self._stop.set()
         if self._thread is not threading.current_thread():

@@ -4,9 +4,14 @@ A camera runs on its own thread and always hands over the newest frame (old fram
 dropped: latency beats completeness live). Files are decoded on a reader thread into a short
 queue, in order and without loss, so decoding overlaps tracking; `fast=False` paces them at
 their own frame rate.
+
+A file source that fails rather than ends (cut short, deleted or replaced while it is read, gone
+when `--loop` reopens it) raises SourceError from `read()` once the frames before the fault are
+handed over, so the CLI says what happened in one line and exits non-zero.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -16,11 +21,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import SourceError
+from .errors import BridgeError, SourceError
+from .tracking.native_logs import quiet_opencv_logs
 
-# OpenCV's own console logging (e.g. a stack of FFMPEG errors for a missing camera) would bury
-# our one-line messages, which say what is wrong and how to fix it.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+quiet_opencv_logs()
+
+# A container's frame count may be an estimate (duration x fps): no_face.mp4 says 98 and holds 95.
+# A pass that reads this share of it is complete, unless the file changed while it was read.
+COMPLETE = 0.95
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -85,7 +93,11 @@ class _FileReader(Source):
                     index += 1
                     if self._stop.is_set():
                         return
-                if not self.loop or index == n_before:
+                if self._stop.is_set():
+                    return
+                if index == n_before:
+                    raise SourceError(f"{self.description}: no frame could be read (deleted, moved or damaged?)")
+                if not self.loop:
                     break
                 offset += last_t + 1.0 / self.fps
         except BaseException as e:  # noqa: BLE001 - handed to the reading thread
@@ -97,6 +109,8 @@ class _FileReader(Source):
         item = self._q.get()
         if item is None:
             self._q.put(None)
+            if isinstance(self._error, BridgeError):
+                raise self._error
             if self._error is not None:
                 raise SourceError(f"{self.description}: reading failed ({self._error})")
             return None
@@ -133,14 +147,19 @@ class VideoSource(_FileReader):
         fps = cap.get(cv2.CAP_PROP_FPS) if ok else 0
         cap.release()
         if not ok:
-            raise SourceError(f"cannot read video {path}: the file is not a video OpenCV can decode "
-                              "(try converting it to MP4/H.264)")
+            raise SourceError(f"cannot read video {path}: the file is damaged, incomplete or not a video OpenCV "
+                              "can decode (try converting it to MP4/H.264)")
         self.fps = fps if 1 <= fps <= 240 else 30.0
         self._start()
 
     def _decode(self):
+        before = _identity(self.path)
         cap = cv2.VideoCapture(str(self.path))
         try:
+            if not cap.isOpened():
+                raise SourceError(f"{self.description} became unreadable when it was opened again "
+                                  "(deleted or moved?): put it back or drop --loop")
+            expected = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
             i = 0
             while not self._stop.is_set():
                 ok, bgr = cap.read()
@@ -148,8 +167,22 @@ class VideoSource(_FileReader):
                     break
                 yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), i / self.fps
                 i += 1
+            changed = _identity(self.path) != before
+            if not self._stop.is_set() and 0 < i < expected and (changed or i < COMPLETE * expected):
+                why = ("it changed while it was read: let whatever writes it finish, or copy it first" if changed
+                       else "the file is truncated or damaged: download or export it again")
+                raise SourceError(f"{self.description} ended early: {i} of its {expected} frames could be read ({why})")
         finally:
             cap.release()
+
+
+def _identity(path: Path) -> tuple | None:
+    """What tells a file replaced, cut or rewritten from the one opened; None once it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class ImageSource(_FileReader):

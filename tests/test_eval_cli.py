@@ -89,8 +89,8 @@ def test_eval_expression_with_a_model_file_and_its_card(tmp_path, faces):
 
 
 @pytest.mark.parametrize("content, words", [
-    (b"not an npz", ["cannot read"]),
-    ("missing_labels", ["labels"]),
+    (b"not an npz", ["is not an .npz archive: expected", "(N, 48, 48) uint8", "`labels` (N,)", "numpy.savez"]),
+    ("missing_labels", ["lacks `labels`: expected"]),
     ("bad_label", ["unknown expression labels", "contempt"]),
 ])
 def test_eval_expression_bad_files(tmp_path, content, words):
@@ -130,13 +130,59 @@ def test_eval_action_on_model_classes_with_a_subject_filter(tmp_path):
     assert s["n"] == n and s["accuracy"] > 0.7
 
 
+def _resampled_msr_folder(tmp_path, toml: str, factor: int):
+    """Subject 2's sequences of four actions as if captured `factor` times faster: linear
+    interpolation between the original frames, which stay every `factor`-th frame."""
+    d = tmp_path / f"msr_x{factor}"
+    d.mkdir()
+    for f in sorted(MSR.glob("a1[034]_s02_*_skeleton3D.txt")) + sorted(MSR.glob("a01_s02_*_skeleton3D.txt")):
+        a = np.loadtxt(f).reshape(-1, 20, 4)
+        t = np.arange(factor * (len(a) - 1) + 1) / factor
+        up = np.stack([np.interp(t, np.arange(len(a)), c) for c in a.reshape(len(a), -1).T], 1)
+        np.savetxt(d / f.name, up.reshape(-1, 4), fmt="%.6f")
+    (d / "classes.toml").write_text(toml)
+    return d
+
+
+def test_eval_action_honours_the_frame_rate(tmp_path):
+    """30 Hz files with `fps = 30` in their TOML are judged exactly like the 15 Hz originals (the
+    model's window is resampled to its own rate); --fps overrides the TOML, and a wrong rate (the
+    same motions read at half speed) changes the predictions."""
+    classes = '[classes]\n1 = "wave"\n10 = "clap"\n13 = "bow"\n14 = "kick"\n'
+    original = _msr_folder(tmp_path, classes, subjects=(2,))
+    for f in original.glob("a*.txt"):
+        if int(f.name[1:3]) not in (1, 10, 13, 14):
+            f.unlink()
+    fast = _resampled_msr_folder(tmp_path, "fps = 30\n" + classes, 2)
+    s15 = summary(cli("eval", "action", "--data", str(original), "-q"))
+    s30 = summary(cli("eval", "action", "--data", str(fast), "-q"))
+    wrong = summary(cli("eval", "action", "--data", str(fast), "--fps", "15", "-q"))
+    assert s15["fps"] == 15.0 and s30["fps"] == 30.0 and wrong["fps"] == 15.0
+    assert s15["n"] == s30["n"] == wrong["n"] == len(list(fast.glob("*.txt")))
+    assert s30["confusion_matrix"] == s15["confusion_matrix"] and s30["accuracy"] == s15["accuracy"]
+    assert wrong["confusion_matrix"] != s15["confusion_matrix"]
+
+
+def test_eval_action_help_states_the_frame_rate_default():
+    proc = cli("eval", "action", "--help")
+    assert proc.returncode == 0 and "--fps" in proc.stdout
+    assert "else 15, MSR Action3D's rate" in " ".join(proc.stdout.split())
+
+
 @pytest.mark.parametrize("toml, words", [
     ('[classes]\n1 = "moonwalk"\n', ["moonwalk", "avatar actions"]),
     ('[classes\n', ["not valid TOML"]),
     ('[labels]\n1 = "wave"\n', ["[classes]"]),
+    ('fps = "fast"\n[classes]\n1 = "wave"\n', ["fps = 'fast'", "above 0", "fps = 30"]),
+    ('fps = 0\n[classes]\n1 = "wave"\n', ["fps = 0", "above 0"]),
 ])
 def test_eval_action_bad_class_files(tmp_path, toml, words):
     one_line_error(cli("eval", "action", "--data", str(_msr_folder(tmp_path, toml))), *words)
+
+
+def test_eval_action_rejects_a_frame_rate_of_zero(tmp_path):
+    d = _msr_folder(tmp_path, '[classes]\n1 = "wave"\n')
+    one_line_error(cli("eval", "action", "--data", str(d), "--fps", "0"), "0 fps", "above 0")
 
 
 def test_eval_gesture_with_alias_folder_names(tmp_path):
@@ -153,3 +199,40 @@ def test_eval_gesture_with_alias_folder_names(tmp_path):
 def test_eval_gesture_rejects_unknown_folders(tmp_path):
     (tmp_path / "jazz_hands").mkdir()
     one_line_error(cli("eval", "gesture", "--images", str(tmp_path)), "jazz_hands", "like")
+
+
+def test_eval_gesture_reports_no_hand_apart_from_no_gesture(tmp_path):
+    """Photos where MediaPipe finds no hand are `no_hand`, photos whose hands show no gesture
+    `none`, and two hands with two gestures count as right when one is the photo's class (the live
+    rule, classify_hands); figures over the photos with a hand found come as well."""
+    import cv2
+
+    from bridge.classify.gesture import classify_hands
+    from bridge.tracking.hands import HandTracker
+    wanted = {"no_hand": 2, "none": 2, "several": 2, "gesture": 3}
+    picks = {k: [] for k in wanted}
+    with HandTracker(still_images=True) as tracker:
+        for f in sorted(GESTURE.glob("[flo]*/*.jpg")):  # fist, like, ok, one: all four kinds occur
+            hands = tracker.process(cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB), 0)
+            shown = [k for k, v in classify_hands(hands).items() if v > 0] if hands else None
+            kind = ("no_hand" if shown is None else "none" if not shown else "gesture" if shown == [f.parent.name]
+                    else "several" if f.parent.name in shown else None)
+            if kind and len(picks[kind]) < wanted[kind]:
+                picks[kind].append(f)
+            if all(len(picks[k]) == n for k, n in wanted.items()):
+                break
+    assert all(len(picks[k]) == n for k, n in wanted.items()), picks
+    for f in sum(picks.values(), []):
+        (tmp_path / f.parent.name).mkdir(exist_ok=True)
+        shutil.copy(f, tmp_path / f.parent.name / f.name)
+    proc = cli("eval", "gesture", "--images", str(tmp_path), "-q")
+    s = summary(proc)
+    cm = np.array(s["confusion_matrix"])
+    assert s["n"] == 9 and s["no_hand"] == 2 and s["hands_found"] == 7 and s["several_gestures"] == 2
+    assert s["classes"][-2:] == ["none", "no_hand"] and cm[:, -1].sum() == 2 and cm[:, -2].sum() == 2
+    found = s["hand_found"]
+    assert found["n"] == 7 and "no_hand" not in found["classes"]
+    assert (np.array(found["confusion_matrix"]) == cm[:-1, :-1]).all()  # the no_hand row is empty
+    assert np.trace(cm) == 5  # the one-gesture and two-gesture photos are right
+    assert found["accuracy"] == pytest.approx(5 / 7, abs=1e-4) and s["accuracy"] == pytest.approx(5 / 9, abs=1e-4)
+    assert "over the 7 photos where a hand was found" in proc.stdout

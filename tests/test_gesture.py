@@ -23,7 +23,7 @@ def test_gesture_accuracy_on_hagrid(hand_tracker):
     """A photo counts as right when one of its detected hands shows its class (HaGRID scenes may
     show a second, idle hand). Measured 90.7% over 291 photos with a hand found (palm 37/38,
     fist 33/33, one 35/37, peace 34/38, rock 32/35, dislike 36/39, ok 30/37, like 27/34).
-    `avatar-bridge eval gesture` judges every photo, the higher hand first, misses included."""
+    `avatar-bridge eval gesture` uses the same max-over-hands rule and also reports every photo, misses included."""
     right = total = 0
     per_class = {}
     for g in GESTURES:

@@ -6,6 +6,9 @@
   are well formed (header, ext_resource paths and ids, node parents);
 * every function declares parameter and return types, and every `var` a type (static typing);
 * the name tables of names.gd agree with bridge/arkit.py and with Godot's own enums;
+* the control command builders (control_commands.gd) agree with the sidecar's COMMANDS, and the
+  wire code stays out of the scene: sockets only in the transports, parser and builders
+  scene-free;
 * the golden-vector tables of the addon README hold for tests/vectors/ (checked with a small
   Python decoder that follows osc_parser.gd's rules), so the documented parser behaviour is
   tied to the same bytes the Python and Unity sides are tested against.
@@ -58,9 +61,10 @@ def _run_tool(module: str, *args: str) -> subprocess.CompletedProcess:
 def test_project_layout():
     assert (PROJECT / "project.godot").is_file()
     assert (PROJECT / "gdlintrc").is_file()
-    for name in ("plugin.cfg", "plugin.gd", "osc_parser.gd", "receiver.gd", "blendshape_driver.gd",
-                 "blendshape_mapping.gd", "skeleton_driver.gd", "trigger_driver.gd",
-                 "xr_publisher.gd", "README.md"):
+    for name in ("plugin.cfg", "plugin.gd", "osc_parser.gd", "control_commands.gd", "transport.gd",
+                 "udp_transport.gd", "websocket_transport.gd", "receiver.gd", "driver.gd",
+                 "blendshape_driver.gd", "blendshape_mapping.gd", "skeleton_driver.gd",
+                 "trigger_driver.gd", "xr_publisher.gd", "README.md"):
         assert (ADDON / name).is_file(), name
     assert (PROJECT / "demo" / "demo.tscn").is_file()
     assert len(GD_FILES) >= 10
@@ -363,6 +367,45 @@ def test_names_tables_agree_with_the_sidecar_and_godot():
     assert _gd_constant(names, "VRM1_NAMES") == ["aa", "ih", "ou", "ee", "oh", "blink", "blinkLeft",
                                                  "blinkRight", "happy", "angry", "sad", "relaxed",
                                                  "surprised"]
+
+
+# ---------------------------------------------------------------- control commands and layering
+
+GD_TYPES = {"bool": "bool", "str": "String", "number": "float", "mix": "Dictionary"}
+
+
+def test_control_commands_agree_with_the_sidecar():
+    """One builder per sidecar command, its parameters named and typed as the command's arguments,
+    returning exactly {"type": command, argument: parameter, ...}."""
+    from bridge.protocols.jsonframe import COMMANDS
+
+    path = ADDON / "control_commands.gd"
+    source = path.read_text(encoding="utf-8")
+    assert _gd_constant(path, "NAMES") == list(COMMANDS)
+    builders = {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
+        r"^static func (\w+)\(([^)]*)\) -> Dictionary:\n\treturn (\{[^\n]*\})$", source, re.M)}
+    assert set(builders) == set(COMMANDS), sorted(set(builders) ^ set(COMMANDS))
+    for command, spec in COMMANDS.items():
+        params, literal = builders[command]
+        declared = [tuple(p.split(":")) for p in _split_top_level(params)]
+        assert [(n.strip(), t.strip()) for n, t in declared] == [(a, GD_TYPES[t]) for a, (t, _) in spec.items()], command
+        entries = re.findall(r'"(\w+)": (\w+|"\w+")', literal)
+        assert entries == [("type", f'"{command}"')] + [(a, a) for a in spec], f"{command}: {literal}"
+
+
+def test_sockets_stay_in_the_transports():
+    """The receiver decodes and emits; only the transports touch sockets, and the transports,
+    the parser and the command builders are scene-free RefCounted scripts."""
+    receiver = (ADDON / "receiver.gd").read_text(encoding="utf-8")
+    assert not re.search(r"\b(PacketPeerUDP|WebSocketPeer)\b", receiver)
+    for name, base in (("transport.gd", "RefCounted"), ("udp_transport.gd", "AvatarBridgeTransport"),
+                       ("websocket_transport.gd", "AvatarBridgeTransport"), ("osc_parser.gd", "RefCounted"),
+                       ("control_commands.gd", "RefCounted")):
+        source = (ADDON / name).read_text(encoding="utf-8")
+        assert re.search(rf"^extends {base}$", source, re.M), name
+        assert not re.search(r"\bget_(node|tree|parent)\b|\$\w|\bNode[23]?D?\b", source), f"{name} uses the scene"
+    sockets = {n: (ADDON / n).read_text(encoding="utf-8") for n in ("udp_transport.gd", "websocket_transport.gd")}
+    assert "PacketPeerUDP" in sockets["udp_transport.gd"] and "WebSocketPeer" in sockets["websocket_transport.gd"]
 
 
 # ---------------------------------------------------------------- Unity -> Godot conversion

@@ -159,6 +159,20 @@ def test_truncated_and_corrupted_files(tmp_path, recorded, caplog):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not an avatar-bridge recording" in proc.stderr
 
 
+def test_full_disk_counts_only_what_reached_the_file(recorded, caplog):
+    """/dev/full fails every write with ENOSPC, as a full disk does: the writer says so once and
+    counts nothing, however many frames it was handed."""
+    _, frames, _ = recorded
+    w = RecordingWriter("/dev/full", flush_s=0.01)
+    for f in frames:
+        w.write(f)
+        time.sleep(0.001)
+    w.close()
+    assert (w.frames, w.bytes) == (0, 0)
+    stops = [r.getMessage() for r in caplog.records if "the recording stops here" in r.getMessage()]
+    assert len(stops) == 1 and "No space left" in stops[0], stops
+
+
 REPLAY = """
 import json, sys
 from bridge.config import from_tables

@@ -10,12 +10,14 @@
   in Tests~/UnityStubs; the engine-independent core (Runtime/Protocol, Runtime/Transport) runs
   in the harness Tests~/ProtocolHarness, which decodes the golden vectors of tests/vectors/ so
   the values can be compared here with what the Python encoders wrote, rejects garbage cleanly,
-  passes its own self-tests, and talks to the sidecar's real UDP and WebSocket transports.
+  passes its own self-tests, builds control commands that the sidecar's own parser accepts with
+  exactly the intended arguments, and talks to the sidecar's real UDP and WebSocket transports.
 
 The Mono tests skip only when `mcs`/`mono` are missing.
 """
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import random
@@ -51,6 +53,18 @@ def _golden_frame():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.golden_frame()
+
+
+# What the harness's sample commands (Program.SampleCommands) must mean to the sidecar's parse_control.
+TRICKY = 'say "hi" \\ back\tslash\n\x01 caf\u00e9 \U0001F600'
+SAMPLE_COMMANDS = [
+    ("calibrate", {}), ("reload_config", {}), ("pause", {}), ("resume", {}), ("ping", {}),
+    ("subscribe", {"preview": True}), ("set_preset", {"preset": "vrm1"}),
+    ("set_shape", {"shape": TRICKY, "key": "curve", "value": -0.5}),
+    ("set_shape", {"shape": "jawOpen", "key": "dead_zone", "value": 1e-5}),
+    ("set_output", {"output": "Joy", "mix": {"mouthSmileLeft": 0.5, "mouthSmileRight": 0.5, "cheekSquintLeft": 1.0}}),
+    ("rename", {"output": "Joy", "to": TRICKY}), ("save_config", {}),
+]
 
 
 def _vmc_files() -> list[Path]:
@@ -362,6 +376,47 @@ def test_websocket_vectors(mono_build):
     assert _values(lines, "reply.message") == [reply["message"].split()]
 
 
+def test_preview_messages_are_skipped(mono_build, tmp_path):
+    """After a subscribe the sidecar also sends previews; the decoder recognises them as such instead of
+    reporting an unknown message type."""
+    from bridge.protocols import jsonframe
+
+    preview = jsonframe.preview_message(3, base64.b64encode(b"\xff\xd8 not a real jpeg").decode(), 64, 48, [0.5] * 956,
+                                        pose=[0.25] * 66, pose_visibility=[1.0] * 33,
+                                        hands=[{"side": "left", "landmarks": [0.1] * 42}])
+    (tmp_path / "preview.json").write_text(preview)
+    lines = _harness(mono_build, "ws", str(VECTORS / "ws_hello.json"), str(tmp_path / "preview.json"))
+    assert _values(lines, "message") == [["ws_hello.json", "ok", "Hello"], ["preview.json", "ok", "Preview"]]
+
+
+def _as_float32(value):
+    """Numbers as float32, the type the C# builders take, so 1e-5 compares equal after the round trip."""
+    if isinstance(value, dict):
+        return {k: _as_float32(v) for k, v in value.items()}
+    return np.float32(value) if isinstance(value, float) else value
+
+
+def test_control_commands_match_the_sidecar_parser(mono_build):
+    """Every command the package builds is accepted by bridge.protocols.jsonframe.parse_control with
+    exactly the intended arguments and id, from the bytes a transport would send."""
+    from bridge.protocols import jsonframe
+
+    lines = _harness(mono_build, "commands")
+    assert _values(lines, "command.names") == [list(jsonframe.COMMANDS)], "ControlCommands.Names != the sidecar's COMMANDS"
+    sent = _values(lines, "command")
+    assert {kind for kind, _ in SAMPLE_COMMANDS} == set(jsonframe.COMMANDS), "a sidecar command has no sample"
+    assert len(sent) == len(SAMPLE_COMMANDS) + 1
+    for (kind, args), (type_name, id_text, encoded) in zip(SAMPLE_COMMANDS, sent):
+        raw = base64.b64decode(encoded)
+        control = jsonframe.parse_control(raw)
+        assert (control.command, control.id) == (kind, int(id_text)) and type_name == kind, raw
+        assert _as_float32(control.args) == _as_float32(args), raw
+    bogus_type, bogus_id, bogus = sent[-1]
+    with pytest.raises(jsonframe.ControlError, match="unknown type 'bogus'") as info:
+        jsonframe.parse_control(base64.b64decode(bogus))
+    assert bogus_type == "bogus" and info.value.id == int(bogus_id)
+
+
 def test_garbage_is_rejected_cleanly(mono_build, tmp_path):
     """Truncated, corrupted and random input gives an error result from every decoder, never a crash."""
     vmc0 = _vmc_files()[0].read_bytes()
@@ -447,8 +502,9 @@ def test_udp_end_to_end(mono_build):
 
 def test_websocket_end_to_end(mono_build):
     """The receiver connects to the sidecar's own WebSocket server, decodes hello and frames,
-    gets the events, and its control messages are accepted (ping) or rejected (bogus) by the
-    sidecar's parser, with replies routed back."""
+    gets the events, and its control messages are accepted (ping, set_shape with its arguments,
+    subscribe answered by the server itself) or rejected (bogus) by the sidecar's parser, with
+    replies routed back."""
     pytest.importorskip("websockets")
     from bridge.protocols import jsonframe
     from bridge.transports.websocket import WebSocketServer
@@ -457,7 +513,7 @@ def test_websocket_end_to_end(mono_build):
     commands = []
 
     def submit(control, fut: Future) -> None:
-        commands.append((control.command, control.id))
+        commands.append((control.command, control.id, control.args))
         fut.set_result((True, "pong"))
 
     server = WebSocketServer("127.0.0.1", 0, jsonframe.hello(gf.blend_names, gf.bone_names, mirror=True), submit)
@@ -483,8 +539,10 @@ def test_websocket_end_to_end(mono_build):
     assert [b[0] for b in _values(lines, "blend")] == list(ARKIT_NAMES)
     np.testing.assert_allclose(_floats(_values(lines, "face.head_rot")[0]), HEAD, atol=1e-5)
     assert ["expression:happy:start=0.9"] in _values(lines, "queued.event")
-    assert _values(lines, "sent") == [["ping", "1"], ["bogus", "2"]]
+    assert _values(lines, "sent") == [["ping", "1"], ["bogus", "2"], ["set_shape", "3"], ["subscribe", "4"]]
     replies = _values(lines, "reply")
     assert replies[0] == ["1", "ping", "True", "pong"]
     assert replies[1][:3] == ["2", "null", "False"] and "unknown type" in " ".join(replies[1])
-    assert commands == [("ping", 1)]
+    assert replies[2] == ["3", "set_shape", "True", "pong"]
+    assert replies[3] == ["4", "subscribe", "True", "preview", "off"]
+    assert commands == [("ping", 1, {}), ("set_shape", 3, {"shape": "jawOpen", "key": "gain", "value": 1.5})]

@@ -66,3 +66,14 @@ def classify(world: np.ndarray, image: np.ndarray) -> dict[str, float]:
     if name is not None:
         out[name] = 1.0
     return out
+
+
+def classify_hands(hands) -> dict[str, float]:
+    """Scores of one frame's hands (HandObservations): per gesture the highest over the hands, as
+    either hand showing a gesture counts. The live classifier stage and `avatar-bridge eval gesture`
+    both read gestures through this one rule."""
+    scores = dict.fromkeys(GESTURES, 0.0)
+    for h in hands:
+        for k, v in classify(h.world, h.landmarks).items():
+            scores[k] = max(scores[k], v)
+    return scores

@@ -13,9 +13,8 @@ import numpy as np
 from ..config import ClassifySettings
 from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe, vertical_from_pose
 from .expression import ExpressionClassifier, ProbabilitySmoother
-from .gesture import GESTURES
+from .gesture import classify_hands
 from .mood import MoodFusion
-from .gesture import classify as classify_gesture
 from .triggers import TriggerLogic, TriggerRule
 
 
@@ -45,10 +44,7 @@ class ClassifierStage:
         """Fills `classes` and `events` (the frame's) for one frame. `hands`: HandObservations, or
         None when hand tracking is off."""
         if self.gestures and hands is not None:
-            scores = dict.fromkeys(GESTURES, 0.0)
-            for h in hands:  # either hand showing a gesture counts
-                for k, v in classify_gesture(h.world, h.landmarks).items():
-                    scores[k] = max(scores[k], v)
+            scores = classify_hands(hands)
             classes["gesture"] = scores
             events += self.gesture_trig.update(t, scores)
         if self.expr is not None:

@@ -148,10 +148,14 @@ def reply(id: str | int | None, command: str | None, ok: bool, message: str) -> 
                        "ok": ok, "message": message}, separators=(",", ":"))
 
 
-def preview_message(seq: int, jpeg_b64: str, width: int, height: int, landmarks: list[float]) -> str:
-    """A downscaled camera image (JPEG, base64) with the face landmarks as flat x, y pairs in 0..1."""
+def preview_message(seq: int, jpeg_b64: str, width: int, height: int, landmarks: list[float], pose: list[float],
+                    pose_visibility: list[float], hands: list[dict]) -> str:
+    """A downscaled camera image (JPEG, base64) with what the trackers found in it, so a viewer can
+    draw it: face, pose and hand landmarks as flat x, y pairs in normalized image coordinates, the
+    pose's per-point visibility (off-image points fall outside 0..1), and each hand's side."""
     return json.dumps({"type": "preview", "v": SCHEMA_VERSION, "seq": seq, "w": width, "h": height,
-                       "jpeg": jpeg_b64, "landmarks": landmarks}, separators=(",", ":"))
+                       "jpeg": jpeg_b64, "landmarks": landmarks, "pose": pose, "pose_visibility": pose_visibility,
+                       "hands": hands}, separators=(",", ":"))
 
 
 def schema() -> dict:

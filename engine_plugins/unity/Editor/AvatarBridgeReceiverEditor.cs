@@ -55,11 +55,11 @@ namespace AvatarBridge.Editor
                     }
                     if (GUILayout.Button("Pause"))
                     {
-                        receiver.SendCommand("pause");
+                        receiver.Send(ControlCommands.Pause());
                     }
                     if (GUILayout.Button("Resume"))
                     {
-                        receiver.SendCommand("resume");
+                        receiver.Send(ControlCommands.Resume());
                     }
                 }
             }

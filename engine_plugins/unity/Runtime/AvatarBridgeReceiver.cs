@@ -6,8 +6,9 @@ namespace AvatarBridge
 {
     /// <summary>
     /// Receives the avatar-bridge sidecar's stream (VMC over UDP, or the WebSocket JSON stream) and
-    /// exposes the newest frame to the drivers. Network I/O runs on a background thread inside
-    /// <see cref="BridgeConnection"/>; this component only swaps in the latest decoded frame once
+    /// exposes the newest frame to the drivers. Network I/O and decoding run on the background
+    /// thread of the <see cref="BridgeConnection"/>'s transport (<see cref="UdpTransport"/> or
+    /// <see cref="WebSocketTransport"/>); this component only swaps in the latest decoded frame once
     /// per Update (no locks, no allocation), forwards events and replies, and reports problems to
     /// the console once per kind. It runs before other scripts so drivers see this frame's data.
     /// </summary>
@@ -32,6 +33,9 @@ namespace AvatarBridge
         [SerializeField] private bool logBadPackets = true;
 
         private BridgeConnection connection;
+        private TransportKind connectedTransport;
+        private int connectedPort;
+        private string connectedUrl;
         private FrameData latest;
         private int frameVersion;
         private ConnectionState lastLoggedState = ConnectionState.Stopped;
@@ -113,20 +117,30 @@ namespace AvatarBridge
         /// <summary>Asks the sidecar to recalibrate the neutral face (WebSocket only). Returns false when not connected.</summary>
         public bool Calibrate()
         {
-            return SendCommand("calibrate");
+            return Send(ControlCommands.Calibrate());
         }
 
-        /// <summary>Sends one of the sidecar's control commands: calibrate, reload_config, pause, resume, ping.</summary>
+        /// <summary>Sends a control command without arguments by name: calibrate, reload_config, pause, resume, ping, save_config.</summary>
         public bool SendCommand(string command)
+        {
+            return Send(ControlCommands.Named(command));
+        }
+
+        /// <summary>
+        /// Sends any of the sidecar's control commands, built with <see cref="ControlCommands"/>
+        /// (e.g. <c>ControlCommands.SetPreset("vrm1")</c>); WebSocket only. Its reply arrives
+        /// through <see cref="ReplyReceived"/>; a rejected one is also logged.
+        /// </summary>
+        public bool Send(ControlCommand command)
         {
             if (connection == null || transport != TransportKind.WebSocket)
             {
-                Debug.LogWarning("[Avatar Bridge] Commands need the WebSocket transport; '" + command + "' was not sent.", this);
+                Debug.LogWarning("[Avatar Bridge] Commands need the WebSocket transport; '" + command.Type + "' was not sent.", this);
                 return false;
             }
-            if (connection.SendCommand(command) < 0)
+            if (connection.Send(command) < 0)
             {
-                Debug.LogWarning("[Avatar Bridge] Not connected to " + webSocketUrl + "; '" + command + "' was not sent.", this);
+                Debug.LogWarning("[Avatar Bridge] Not connected to " + webSocketUrl + "; '" + command.Type + "' was not sent.", this);
                 return false;
             }
             return true;
@@ -145,7 +159,7 @@ namespace AvatarBridge
         private void OnValidate()
         {
             vmcPort = Mathf.Clamp(vmcPort, 1, 65535);
-            if (connection != null && (connection.Kind != transport || connection.Port != vmcPort || connection.Url != webSocketUrl))
+            if (connection != null && (connectedTransport != transport || connectedPort != vmcPort || connectedUrl != webSocketUrl))
             {
                 Restart();
             }
@@ -219,6 +233,9 @@ namespace AvatarBridge
         private void StartConnection()
         {
             latest = null;
+            connectedTransport = transport;
+            connectedPort = vmcPort;
+            connectedUrl = webSocketUrl;
             connection = new BridgeConnection(transport, vmcPort, webSocketUrl);
             connection.Start();
         }

@@ -14,11 +14,8 @@ namespace AvatarBridge
     /// overrides animation clips that key the same shapes.
     /// </summary>
     [AddComponentMenu("Avatar Bridge/Blendshape Driver")]
-    public sealed class BlendshapeDriver : MonoBehaviour
+    public sealed class BlendshapeDriver : BridgeDriver
     {
-        [Tooltip("Leave empty to use the receiver found in the scene.")]
-        [SerializeField] private AvatarBridgeReceiver receiver;
-
         [SerializeField] private List<SkinnedMeshRenderer> renderers = new List<SkinnedMeshRenderer>();
 
         [Tooltip("Optional explicit routes for shapes that automatic matching misses.")]
@@ -26,14 +23,6 @@ namespace AvatarBridge
 
         [Tooltip("Match received names to mesh shapes by name (ARKit, VRM 0/1, common prefixes and _L/_R suffixes).")]
         [SerializeField] private bool automaticMatching = true;
-
-        [Tooltip("Overall strength: 0 leaves the meshes alone, 1 applies the received values fully.")]
-        [Range(0f, 1f)]
-        [SerializeField] private float weight = 1f;
-
-        [Tooltip("Seconds to approach a new value (exponential smoothing); 0 applies values immediately.")]
-        [Range(0f, 0.5f)]
-        [SerializeField] private float smoothingTime = 0.04f;
 
         [Tooltip("Unity weight for a received value of 1: 100 for meshes imported normally.")]
         [SerializeField] private float fullWeight = 100f;
@@ -62,13 +51,11 @@ namespace AvatarBridge
         private readonly Dictionary<string, List<int>> slotsByName = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<int> mappedSlots = new HashSet<int>();
         private Slot[] slots = new Slot[0];
-        private int seenVersion = -1;
         private int stamp;
 
-        public AvatarBridgeReceiver Receiver
+        public BlendshapeDriver()
+            : base(0.04f)
         {
-            get { return receiver; }
-            set { receiver = value; }
         }
 
         public List<SkinnedMeshRenderer> Renderers
@@ -80,18 +67,6 @@ namespace AvatarBridge
         {
             get { return mapping; }
             set { mapping = value; Rebind(); }
-        }
-
-        public float Weight
-        {
-            get { return weight; }
-            set { weight = Mathf.Clamp01(value); }
-        }
-
-        public float SmoothingTime
-        {
-            get { return smoothingTime; }
-            set { smoothingTime = Mathf.Max(0f, value); }
         }
 
         /// <summary>Received names seen so far and how many mesh shapes each drives (for the inspector).</summary>
@@ -153,7 +128,7 @@ namespace AvatarBridge
                     }
                 }
             }
-            seenVersion = -1;
+            RetakeFrame();
         }
 
         private static void Add(Dictionary<string, List<int>> d, string key, int slot)
@@ -167,14 +142,6 @@ namespace AvatarBridge
             l.Add(slot);
         }
 
-        private void Awake()
-        {
-            if (receiver == null)
-            {
-                receiver = FindObjectOfType<AvatarBridgeReceiver>();
-            }
-        }
-
         private void OnEnable()
         {
             Rebind();
@@ -182,17 +149,13 @@ namespace AvatarBridge
 
         private void LateUpdate()
         {
-            if (receiver == null)
+            FrameData frame;
+            if (TryTakeNewFrame(out frame))
             {
-                return;
-            }
-            FrameData frame = receiver.LatestFrame;
-            if (frame != null && receiver.FrameVersion != seenVersion)
-            {
-                seenVersion = receiver.FrameVersion;
                 Receive(frame);
             }
-            float k = RetargetMath.SmoothingFactor(Time.deltaTime, smoothingTime);
+            float k = SmoothingStep();
+            float scale = Weight * fullWeight;
             for (int i = 0; i < slots.Length; i++)
             {
                 if (slots[i].Stamp == 0 || slots[i].Renderer == null)
@@ -200,7 +163,7 @@ namespace AvatarBridge
                     continue;
                 }
                 slots[i].Current += (slots[i].Target - slots[i].Current) * k;
-                float w = slots[i].Current * weight * fullWeight;
+                float w = slots[i].Current * scale;
                 if (w != slots[i].Applied)
                 {
                     slots[i].Renderer.SetBlendShapeWeight(slots[i].Index, w);

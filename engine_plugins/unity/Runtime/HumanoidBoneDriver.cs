@@ -15,7 +15,7 @@ namespace AvatarBridge
     /// </summary>
     [DefaultExecutionOrder(100)]
     [AddComponentMenu("Avatar Bridge/Humanoid Bone Driver")]
-    public sealed class HumanoidBoneDriver : MonoBehaviour
+    public sealed class HumanoidBoneDriver : BridgeDriver
     {
         /// <summary>Which pose received rotations are relative to.</summary>
         public enum ReferencePose
@@ -30,21 +30,10 @@ namespace AvatarBridge
             AvatarTPose,
         }
 
-        [Tooltip("Leave empty to use the receiver found in the scene.")]
-        [SerializeField] private AvatarBridgeReceiver receiver;
-
         [Tooltip("A humanoid Animator; defaults to the one on this GameObject or its children.")]
         [SerializeField] private Animator animator;
 
         [SerializeField] private ReferencePose referencePose = ReferencePose.PoseAtStart;
-
-        [Tooltip("0 keeps the animated pose, 1 applies the received rotations fully.")]
-        [Range(0f, 1f)]
-        [SerializeField] private float weight = 1f;
-
-        [Tooltip("Seconds to approach a new rotation (exponential smoothing); 0 applies rotations immediately.")]
-        [Range(0f, 0.5f)]
-        [SerializeField] private float smoothingTime = 0.05f;
 
         [SerializeField] private bool driveHeadAndNeck = true;
 
@@ -77,7 +66,6 @@ namespace AvatarBridge
 
         private Bone[] bones = new Bone[0];
         private bool captured;
-        private int seenVersion = -1;
         private Vector3 rootRestPosition;
         private Quaternion rootRestRotation;
         private Vec3 rootTargetPosition = Vec3.Zero;
@@ -86,28 +74,15 @@ namespace AvatarBridge
         private Quat rootRotation = Quat.Identity;
         private bool hasRoot;
 
-        public AvatarBridgeReceiver Receiver
+        public HumanoidBoneDriver()
+            : base(0.05f)
         {
-            get { return receiver; }
-            set { receiver = value; }
         }
 
         public Animator Animator
         {
             get { return animator; }
             set { animator = value; captured = false; }
-        }
-
-        public float Weight
-        {
-            get { return weight; }
-            set { weight = Mathf.Clamp01(value); }
-        }
-
-        public float SmoothingTime
-        {
-            get { return smoothingTime; }
-            set { smoothingTime = Mathf.Max(0f, value); }
         }
 
         /// <summary>Bones currently receiving rotations, with their smoothed received rotation (for the inspector).</summary>
@@ -231,15 +206,12 @@ namespace AvatarBridge
             return boneIds.TryGetValue(name, out id) ? id : -1;
         }
 
-        private void Awake()
+        protected override void Awake()
         {
+            base.Awake();
             if (animator == null)
             {
                 animator = GetComponentInChildren<Animator>();
-            }
-            if (receiver == null)
-            {
-                receiver = FindObjectOfType<AvatarBridgeReceiver>();
             }
         }
 
@@ -258,17 +230,17 @@ namespace AvatarBridge
 
         private void LateUpdate()
         {
-            if (!captured || receiver == null)
+            if (!captured || Receiver == null)
             {
                 return;
             }
-            FrameData frame = receiver.LatestFrame;
-            if (frame != null && receiver.FrameVersion != seenVersion)
+            FrameData frame;
+            if (TryTakeNewFrame(out frame))
             {
-                seenVersion = receiver.FrameVersion;
                 Receive(frame);
             }
-            float k = RetargetMath.SmoothingFactor(Time.deltaTime, smoothingTime);
+            float k = SmoothingStep();
+            float weight = Weight;
             bool animated = animator.enabled && animator.runtimeAnimatorController != null;
             for (int i = 0; i < bones.Length; i++)
             {

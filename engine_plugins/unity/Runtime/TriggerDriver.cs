@@ -15,7 +15,7 @@ namespace AvatarBridge
     /// so none are lost when several frames land between two Updates.
     /// </summary>
     [AddComponentMenu("Avatar Bridge/Trigger Driver")]
-    public sealed class TriggerDriver : MonoBehaviour
+    public sealed class TriggerDriver : BridgeDriver
     {
         public enum ParameterKind
         {
@@ -117,9 +117,6 @@ namespace AvatarBridge
 
         private const int RecentCapacity = 8;
 
-        [Tooltip("Leave empty to use the receiver found in the scene.")]
-        [SerializeField] private AvatarBridgeReceiver receiver;
-
         [Tooltip("Defaults to the Animator on this GameObject or its children.")]
         [SerializeField] private Animator animator;
 
@@ -129,14 +126,6 @@ namespace AvatarBridge
         [SerializeField] private bool expressionFloats = true;
 
         [SerializeField] private string expressionFloatPrefix = "";
-
-        [Tooltip("Scales every float parameter this driver sets.")]
-        [Range(0f, 1f)]
-        [SerializeField] private float weight = 1f;
-
-        [Tooltip("Seconds for float parameters to approach a new value; 0 sets them immediately.")]
-        [Range(0f, 1f)]
-        [SerializeField] private float smoothingTime = 0.1f;
 
         private sealed class FloatParameter
         {
@@ -156,10 +145,9 @@ namespace AvatarBridge
         /// <summary>Raised for every received event after the rules ran, for scripts that want all of them.</summary>
         public event Action<BridgeEvent> EventHandled;
 
-        public AvatarBridgeReceiver Receiver
+        public TriggerDriver()
+            : base(0.1f)
         {
-            get { return receiver; }
-            set { receiver = value; Subscribe(); }
         }
 
         public Animator Animator
@@ -195,15 +183,12 @@ namespace AvatarBridge
             }
         }
 
-        private void Awake()
+        protected override void Awake()
         {
+            base.Awake();
             if (animator == null)
             {
                 animator = GetComponentInChildren<Animator>();
-            }
-            if (receiver == null)
-            {
-                receiver = FindObjectOfType<AvatarBridgeReceiver>();
             }
         }
 
@@ -221,9 +206,14 @@ namespace AvatarBridge
             }
         }
 
+        protected override void OnReceiverChanged()
+        {
+            Subscribe();
+        }
+
         private void Subscribe()
         {
-            if (!isActiveAndEnabled || subscribed == receiver)
+            if (!isActiveAndEnabled || subscribed == Receiver)
             {
                 return;
             }
@@ -231,7 +221,7 @@ namespace AvatarBridge
             {
                 subscribed.EventReceived -= Handle;
             }
-            subscribed = receiver;
+            subscribed = Receiver;
             if (subscribed != null)
             {
                 subscribed.EventReceived += Handle;
@@ -244,7 +234,8 @@ namespace AvatarBridge
             {
                 return;
             }
-            float k = RetargetMath.SmoothingFactor(Time.deltaTime, smoothingTime);
+            float k = SmoothingStep();
+            float weight = Weight;
             for (int i = 0; i < floats.Count; i++)
             {
                 FloatParameter f = floats[i];
@@ -323,7 +314,7 @@ namespace AvatarBridge
                     return;
                 }
             }
-            floats.Add(new FloatParameter { Hash = hash, Target = target, Current = smoothingTime > 0f ? 0f : target });
+            floats.Add(new FloatParameter { Hash = hash, Target = target, Current = SmoothingTime > 0f ? 0f : target });
         }
 
         /// <summary>Setting a parameter the controller lacks makes Unity log every time; check once and warn once instead.</summary>

@@ -25,8 +25,6 @@ extends AvatarBridgeDriver
 		_routes.clear()
 ## 0 applies each value as received; closer to 1 smooths more (exponential, per frame).
 @export_range(0.0, 0.95, 0.01) var smoothing: float = 0.0
-## Return the driven blend shapes to 0 when the receiver disconnects.
-@export var reset_on_disconnect: bool = true
 
 var _meshes: Array[MeshInstance3D] = []
 ## Per mesh: normalized blend shape name -> blend shape index.
@@ -93,9 +91,8 @@ func apply_frame(frame: Dictionary) -> void:
 		_driven[key] = true
 
 
-func _on_status_changed(status: int) -> void:
-	if status != AvatarBridgeReceiver.Status.DISCONNECTED or not reset_on_disconnect:
-		return
+## Sets every blend shape driven so far back to 0.
+func reset_driven() -> void:
 	for key: int in _driven:
 		if is_instance_valid(_meshes[key >> 16]):
 			_meshes[key >> 16].set_blend_shape_value(key & 0xFFFF, 0.0)

@@ -5,9 +5,10 @@ extends Node
 ##
 ## Subclasses override [method apply_frame] (called for every [signal
 ## AvatarBridgeReceiver.frame_received]), [method handle_event] (every [signal
-## AvatarBridgeReceiver.event_received]) and [method _on_status_changed] (every [signal
-## AvatarBridgeReceiver.connection_changed]), and call [code]super()[/code] from their own
-## [method Node._ready].
+## AvatarBridgeReceiver.event_received]) and [method reset_driven] (when the receiver
+## disconnects, if [member reset_on_disconnect]), and call [code]super()[/code] from their own
+## [method Node._ready]. [method _on_status_changed] sees every [signal
+## AvatarBridgeReceiver.connection_changed].
 
 ## The receiver to follow. When empty, the nearest one is used (see
 ## [method AvatarBridgeReceiver.find_for]): put the drivers beside or below the receiver.
@@ -16,6 +17,9 @@ extends Node
 		_disconnect_receiver()
 		receiver = value
 		_connect_receiver()
+## Return what this driver drives to rest when the receiver disconnects (see
+## [method reset_driven]), instead of holding the last received pose.
+@export var reset_on_disconnect: bool = true
 
 var _connected_receiver: AvatarBridgeReceiver = null
 
@@ -36,9 +40,17 @@ func handle_event(_event: Dictionary) -> void:
 	pass
 
 
-## The receiver's [enum AvatarBridgeReceiver.Status] changed. Override.
-func _on_status_changed(_status: int) -> void:
+## Returns what this driver drives to its rest state: blend shapes to 0, bones to their rest
+## pose, held triggers ended. Override.
+func reset_driven() -> void:
 	pass
+
+
+## The receiver's [enum AvatarBridgeReceiver.Status] changed: calls [method reset_driven] on a
+## disconnection when [member reset_on_disconnect]. Override to react to other changes too.
+func _on_status_changed(status: int) -> void:
+	if status == AvatarBridgeReceiver.Status.DISCONNECTED and reset_on_disconnect:
+		reset_driven()
 
 
 func _connect_receiver() -> void:

@@ -111,7 +111,9 @@ static func apply_vmc_message(frame: Dictionary, address: String, args: Array) -
 
 
 ## Parses and validates one WebSocket text message. Returns {"ok": bool, "error": String,
-## "type": "hello" | "frame" | "reply", "message": Dictionary}. Uses a [JSON] instance rather
+## "type": "hello" | "frame" | "reply" | "preview", "message": Dictionary}; a "preview" (the
+## camera image sent after a subscribe, for dashboards) is recognised but not checked, so that
+## it is not reported as an unknown type. Uses a [JSON] instance rather
 ## than [method JSON.parse_string], which prints an engine error for every malformed text.
 ## Unknown extra keys are tolerated (forward compatibility); missing or mistyped required
 ## keys, another schema version "v" or another "type" are errors. Note that Godot's JSON
@@ -141,6 +143,8 @@ static func decode_json_message(text: String) -> Dictionary:
 			error = _check_frame(message)
 		"reply":
 			error = _check_reply(message)
+		"preview":
+			pass
 		_:
 			error = 'unknown message type "%s"' % kind
 	return _json_result(error, kind, message)
@@ -200,12 +204,10 @@ static func frame_from_json(message: Dictionary, hello: Dictionary) -> Dictionar
 	return {"ok": true, "error": "", "frame": frame}
 
 
-## A control message for the sidecar ({"type": command, "id": id}), as JSON text.
+## A control message without arguments ({"type": command, "id": id}), as JSON text; see
+## [AvatarBridgeControlCommands] for the commands with arguments.
 static func encode_control(command: String, id: Variant = null) -> String:
-	var message := {"type": command}
-	if id != null:
-		message["id"] = id
-	return JSON.stringify(message)
+	return AvatarBridgeControlCommands.encode({"type": command}, id)
 
 
 ## Unity position (left-handed) -> Godot position (right-handed, model facing +Z with its

@@ -4,13 +4,16 @@ extends Node
 ## Receives face, body and trigger frames from the avatar-bridge sidecar.
 ##
 ## Two transports, chosen with [member transport]: the VMC protocol (OSC bundles over UDP,
-## [member vmc_port], default 39539) or the sidecar's WebSocket JSON stream
-## ([member websocket_url], default ws://127.0.0.1:8765), which also carries animation
-## triggers ([signal event_received]). Polled without blocking in [method Node._process];
-## the WebSocket reconnects with exponential back-off. A malformed packet never stops the
-## game: it is dropped, counted in [member bad_packet_counts] and reported once per kind
-## ([signal bad_packet] and one warning). Drivers connect to [signal frame_received]; see
-## [AvatarBridgeOscParser] for the frame Dictionary. Values are in the wire's (Unity's) frame.
+## [member vmc_port], default 39539, [AvatarBridgeUdpTransport]) or the sidecar's WebSocket
+## JSON stream ([member websocket_url], default ws://127.0.0.1:8765,
+## [AvatarBridgeWebSocketTransport]), which also carries animation triggers
+## ([signal event_received]) and control commands ([method send_control]). The transport is
+## polled without blocking in [method Node._process] and reopens with exponential back-off;
+## this node decodes what it delivers with [AvatarBridgeOscParser] and emits the results. A
+## malformed packet never stops the game: it is dropped, counted in [member bad_packet_counts]
+## and reported once per kind ([signal bad_packet] and one warning). Drivers
+## ([AvatarBridgeDriver]) connect to [signal frame_received]; see [AvatarBridgeOscParser] for
+## the frame Dictionary. Values are in the wire's (Unity's) frame.
 
 ## The connection state changed; [param status] is a [enum Status] value.
 signal connection_changed(status: int)
@@ -43,7 +46,6 @@ enum Status {
 
 const DEFAULT_VMC_PORT := 39539
 const DEFAULT_WEBSOCKET_URL := "ws://127.0.0.1:8765"
-const CONNECT_TIMEOUT_MS := 5000
 
 ## Which transport to use. Changing it while running restarts the receiver.
 @export var transport: Transport = Transport.WEBSOCKET:
@@ -82,11 +84,7 @@ var last_frame: Dictionary = {}
 var bad_packet_counts: Dictionary = {}
 
 var _running: bool = false
-var _udp: PacketPeerUDP = null
-var _socket: WebSocketPeer = null
-var _connect_started_ms: int = 0
-var _retry_at_ms: int = 0
-var _retry_delay: float = 0.5
+var _transport: AvatarBridgeTransport = null
 var _last_frame_ms: int = -1
 var _pending: Dictionary = {}
 
@@ -104,11 +102,15 @@ func _process(_delta: float) -> void:
 	if not _running:
 		return
 	var now := Time.get_ticks_msec()
+	var packets := _transport.poll(now, max_packets_per_frame)
+	_follow_transport()
 	var latest: Dictionary = {}
-	if transport == Transport.VMC:
-		latest = _poll_vmc(now)
-	else:
-		latest = _poll_websocket(now)
+	for packet in packets:
+		var frame: Dictionary = (
+			_handle_datagram(packet) if transport == Transport.VMC else _handle_text(packet)
+		)
+		if not frame.is_empty():
+			latest = frame
 	if not latest.is_empty():
 		last_frame = latest
 		_last_frame_ms = now
@@ -122,8 +124,12 @@ func _process(_delta: float) -> void:
 func start() -> void:
 	stop()
 	_running = true
-	_retry_delay = reconnect_delay_min
-	_retry_at_ms = 0
+	if transport == Transport.VMC:
+		_transport = AvatarBridgeUdpTransport.new(vmc_port, vmc_bind_address)
+	else:
+		_transport = AvatarBridgeWebSocketTransport.new(websocket_url)
+	_transport.set_retry_delays(reconnect_delay_min, reconnect_delay_max)
+	_transport.problem.connect(_report_bad)
 	_pending = AvatarBridgeOscParser.new_frame("vmc")
 	set_process(true)
 
@@ -131,12 +137,9 @@ func start() -> void:
 ## Closes the socket and stops processing; the status becomes DISCONNECTED.
 func stop() -> void:
 	_running = false
-	if _udp != null:
-		_udp.close()
-		_udp = null
-	if _socket != null:
-		_socket.close()
-		_socket = null
+	if _transport != null:
+		_transport.close()
+		_transport = null
 	hello = {}
 	_set_status(Status.DISCONNECTED)
 
@@ -165,88 +168,56 @@ func is_receiving() -> bool:
 	return status == Status.RECEIVING
 
 
-## Sends a control command to the sidecar over the WebSocket ("calibrate", "reload_config",
-## "pause", "resume" or "ping"; see hello's "commands"). [param id], a String or int, comes back
-## in the [signal reply_received] reply. Returns ERR_UNAVAILABLE unless the WebSocket is open.
+## Sends a control command without arguments ("calibrate", "reload_config", "pause", "resume",
+## "ping", "save_config"; see hello's "commands"); see [method send_control].
 func send_command(command: String, id: Variant = null) -> Error:
-	if _socket == null or _socket.get_ready_state() != WebSocketPeer.STATE_OPEN:
+	return send_control({"type": command}, id)
+
+
+## Sends a control message built with [AvatarBridgeControlCommands], e.g.
+## [code]send_control(AvatarBridgeControlCommands.set_shape("jawOpen", "gain", 1.2))[/code].
+## [param id], a String or int, comes back in the [signal reply_received] reply. Returns
+## ERR_UNAVAILABLE unless the WebSocket is open, ERR_INVALID_PARAMETER for a number that is
+## not finite.
+func send_control(message: Dictionary, id: Variant = null) -> Error:
+	if _transport == null:
 		return ERR_UNAVAILABLE
-	return _socket.send_text(AvatarBridgeOscParser.encode_control(command, id))
+	var text := AvatarBridgeControlCommands.encode(message, id)
+	if text.is_empty():
+		return ERR_INVALID_PARAMETER
+	return _transport.send_text(text)
 
 
-func _poll_vmc(now: int) -> Dictionary:
-	if _udp == null:
-		if now < _retry_at_ms:
-			return {}
-		_udp = PacketPeerUDP.new()
-		var error := _udp.bind(vmc_port, vmc_bind_address)
-		if error != OK:
-			_udp = null
-			_report_bad(
-				"bind",
-				"cannot bind UDP %s:%d (%s)" % [vmc_bind_address, vmc_port, error_string(error)]
-			)
-			_schedule_retry(now)
-			return {}
-		_retry_delay = reconnect_delay_min
-		_set_status(Status.CONNECTED)
+## Mirrors the transport's state in [member status]; a connection that closes forgets hello.
+func _follow_transport() -> void:
+	match _transport.state:
+		AvatarBridgeTransport.State.CLOSED:
+			if status != Status.DISCONNECTED:
+				hello = {}
+				_set_status(Status.DISCONNECTED)
+		AvatarBridgeTransport.State.CONNECTING:
+			_set_status(Status.CONNECTING)
+		AvatarBridgeTransport.State.OPEN:
+			if status == Status.DISCONNECTED or status == Status.CONNECTING:
+				_set_status(Status.CONNECTED)
+
+
+## Decodes one VMC datagram; returns the last frame it completed, or {}.
+func _handle_datagram(packet: PackedByteArray) -> Dictionary:
+	var parsed := AvatarBridgeOscParser.parse_packet(packet)
+	if not parsed["ok"]:
+		_report_bad("osc", parsed["error"])
+		return {}
 	var latest: Dictionary = {}
-	var handled := 0
-	while _udp.get_available_packet_count() > 0 and handled < max_packets_per_frame:
-		var packet := _udp.get_packet()
-		handled += 1
-		if _udp.get_packet_error() != OK:
-			continue
-		var parsed := AvatarBridgeOscParser.parse_packet(packet)
-		if not parsed["ok"]:
-			_report_bad("osc", parsed["error"])
-			continue
-		var messages: Array[Dictionary] = parsed["messages"]
-		for message in messages:
-			var address: String = message["address"]
-			var result := AvatarBridgeOscParser.apply_vmc_message(
-				_pending, address, message["args"]
-			)
-			if result == AvatarBridgeOscParser.VmcResult.FRAME_COMPLETE:
-				latest = _pending
-				_pending = AvatarBridgeOscParser.new_frame("vmc")
-			elif result == AvatarBridgeOscParser.VmcResult.BAD_ARGUMENTS:
-				_report_bad("vmc", "bad arguments for %s" % address)
-	return latest
-
-
-func _poll_websocket(now: int) -> Dictionary:
-	if _socket == null:
-		if now >= _retry_at_ms:
-			_connect_websocket(now)
-		return {}
-	_socket.poll()
-	var state := _socket.get_ready_state()
-	if state == WebSocketPeer.STATE_CONNECTING:
-		if now - _connect_started_ms > CONNECT_TIMEOUT_MS:
-			_drop_websocket(now, "connection to %s timed out" % websocket_url, false)
-		return {}
-	if state == WebSocketPeer.STATE_CLOSED:
-		var was_open := status == Status.CONNECTED or status == Status.RECEIVING
-		var reason := (
-			"cannot connect to %s (close code %d)" % [websocket_url, _socket.get_close_code()]
-		)
-		_drop_websocket(now, reason, was_open)
-		return {}
-	if state == WebSocketPeer.STATE_OPEN and status == Status.CONNECTING:
-		_retry_delay = reconnect_delay_min
-		_set_status(Status.CONNECTED)
-	var latest: Dictionary = {}
-	var handled := 0
-	while _socket.get_available_packet_count() > 0 and handled < max_packets_per_frame:
-		var packet := _socket.get_packet()
-		handled += 1
-		if not _socket.was_string_packet():
-			_report_bad("binary", "binary WebSocket message of %d bytes" % packet.size())
-			continue
-		var frame := _handle_text(packet)
-		if not frame.is_empty():
-			latest = frame
+	var messages: Array[Dictionary] = parsed["messages"]
+	for message in messages:
+		var address: String = message["address"]
+		var result := AvatarBridgeOscParser.apply_vmc_message(_pending, address, message["args"])
+		if result == AvatarBridgeOscParser.VmcResult.FRAME_COMPLETE:
+			latest = _pending
+			_pending = AvatarBridgeOscParser.new_frame("vmc")
+		elif result == AvatarBridgeOscParser.VmcResult.BAD_ARGUMENTS:
+			_report_bad("vmc", "bad arguments for %s" % address)
 	return latest
 
 
@@ -277,38 +248,6 @@ func _handle_text(packet: PackedByteArray) -> Dictionary:
 				event_received.emit(event)
 			return frame
 	return {}
-
-
-func _connect_websocket(now: int) -> void:
-	_socket = WebSocketPeer.new()
-	_socket.inbound_buffer_size = 1 << 20
-	var error := _socket.connect_to_url(websocket_url)
-	if error != OK:
-		var reason := "cannot connect to %s (%s)" % [websocket_url, error_string(error)]
-		_drop_websocket(now, reason, false)
-		return
-	_connect_started_ms = now
-	_set_status(Status.CONNECTING)
-
-
-## Forgets the socket and schedules the next attempt. A socket that was open is a
-## disconnection (retry soon); a failed attempt is reported once and backs off.
-func _drop_websocket(now: int, reason: String, was_open: bool) -> void:
-	if _socket != null and _socket.get_ready_state() != WebSocketPeer.STATE_CLOSED:
-		_socket.close()
-	_socket = null
-	hello = {}
-	if was_open:
-		_retry_delay = reconnect_delay_min
-	else:
-		_report_bad("connect", reason)
-	_set_status(Status.DISCONNECTED)
-	_schedule_retry(now)
-
-
-func _schedule_retry(now: int) -> void:
-	_retry_at_ms = now + int(_retry_delay * 1000.0)
-	_retry_delay = minf(_retry_delay * 2.0, reconnect_delay_max)
 
 
 func _set_status(value: Status) -> void:

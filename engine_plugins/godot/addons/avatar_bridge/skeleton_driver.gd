@@ -57,8 +57,6 @@ enum Facing {
 ## Optional node that follows /VMC/Ext/Root/Pos (the frame's "root"), relative to its
 ## transform when the first frame arrives.
 @export var root_node: Node3D
-## Return the driven bones to their rest pose when the receiver disconnects.
-@export var reset_on_disconnect: bool = true
 
 ## HumanBodyBones name -> [bone index, rest rotation, global rest rotation], or [] if absent.
 var _bones: Dictionary = {}
@@ -149,9 +147,8 @@ func apply_frame(frame: Dictionary) -> void:
 		_apply_root(frame["root"])
 
 
-func _on_status_changed(status: int) -> void:
-	if status != AvatarBridgeReceiver.Status.DISCONNECTED or not reset_on_disconnect:
-		return
+## Returns the driven bones to their rest pose and [member root_node] to where it started.
+func reset_driven() -> void:
 	if skeleton == null:
 		return
 	for unity_name: String in _bones:

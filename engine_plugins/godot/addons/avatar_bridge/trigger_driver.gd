@@ -41,8 +41,6 @@ const END_STATES := ["end", "stop", "off", "ended", "stopped", "false"]
 @export_range(0.02, 5.0, 0.01, "suffix:s") var pulse_seconds: float = 0.2
 ## Only these event types are handled (empty = all).
 @export var event_types: PackedStringArray = PackedStringArray()
-## End every held trigger when the receiver disconnects.
-@export var end_on_disconnect: bool = true
 
 ## "type/name" -> the event that started it, for every held trigger.
 var _active: Dictionary = {}
@@ -107,9 +105,9 @@ func end_all() -> void:
 		_emit_change(parts[0], parts[1], false, event)
 
 
-func _on_status_changed(status: int) -> void:
-	if end_on_disconnect and status == AvatarBridgeReceiver.Status.DISCONNECTED:
-		end_all()
+## Ends every held trigger ([method end_all]).
+func reset_driven() -> void:
+	end_all()
 
 
 func _emit_change(type: String, trigger_name: String, active: bool, event: Dictionary) -> void:

@@ -111,9 +111,8 @@ func apply_frame(frame: Dictionary) -> void:
 		_publish_body(frame.get("bones", {}), bool(frame.get("found", true)))
 
 
-func _on_status_changed(status: int) -> void:
-	if status != AvatarBridgeReceiver.Status.DISCONNECTED:
-		return
+## Zeroes the published blend shapes and marks the body as untracked.
+func reset_driven() -> void:
 	if _face_tracker != null:
 		_face_weights.fill(0.0)
 		_face_tracker.call(&"set_blend_shapes", _face_weights)

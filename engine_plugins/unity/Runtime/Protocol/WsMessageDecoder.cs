@@ -9,6 +9,9 @@ namespace AvatarBridge.Protocol
         Hello,
         Frame,
         Reply,
+
+        /// <summary>The camera preview sent after a <c>subscribe</c>; recognised and skipped (it is for the dashboard).</summary>
+        Preview,
     }
 
     /// <summary>
@@ -74,6 +77,7 @@ namespace AvatarBridge.Protocol
         private static readonly byte[] KHello = Ascii("hello");
         private static readonly byte[] KFrame = Ascii("frame");
         private static readonly byte[] KReply = Ascii("reply");
+        private static readonly byte[] KPreview = Ascii("preview");
         private static readonly byte[] KServer = Ascii("server");
         private static readonly byte[] KVersion = Ascii("version");
         private static readonly byte[] KChannels = Ascii("channels");
@@ -176,10 +180,11 @@ namespace AvatarBridge.Protocol
                     kind = reader.ValueEquals(KFrame) ? WsMessageKind.Frame
                         : reader.ValueEquals(KHello) ? WsMessageKind.Hello
                         : reader.ValueEquals(KReply) ? WsMessageKind.Reply
+                        : reader.ValueEquals(KPreview) ? WsMessageKind.Preview
                         : WsMessageKind.Unknown;
                     if (kind == WsMessageKind.Unknown)
                     {
-                        return Fail(ProtocolError.UnknownMessageType, "unknown message type (expected hello, frame or reply)");
+                        return Fail(ProtocolError.UnknownMessageType, "unknown message type (expected hello, frame, reply or preview)");
                     }
                 }
                 else if (reader.ValueEquals(KV))
@@ -347,6 +352,8 @@ namespace AvatarBridge.Protocol
                     return DecodeResult.Success;
                 case WsMessageKind.Reply:
                     LastReply = new ReplyData(replyId, replyCommand, ok, replyMessage ?? "");
+                    return DecodeResult.Success;
+                case WsMessageKind.Preview:
                     return DecodeResult.Success;
                 default:
                     return FinishFrame(frame, sawBlend, sawBoneRot, sawBonePos);

@@ -1,127 +1,92 @@
 using System;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Net.WebSockets;
-using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 using AvatarBridge.Protocol;
 
 namespace AvatarBridge
 {
-    public enum TransportKind
-    {
-        /// <summary>VMC protocol: OSC bundles over UDP (the sidecar's default output).</summary>
-        VmcUdp,
-
-        /// <summary>The sidecar's WebSocket JSON stream: adds events (triggers) and control commands.</summary>
-        WebSocket,
-    }
-
-    public enum ConnectionState
-    {
-        Stopped,
-
-        /// <summary>UDP port bound, nothing received for a while.</summary>
-        Listening,
-
-        /// <summary>WebSocket handshake in progress.</summary>
-        Connecting,
-
-        /// <summary>WebSocket open, nothing received for a while.</summary>
-        Connected,
-
-        /// <summary>Packets arriving.</summary>
-        Receiving,
-
-        /// <summary>Bind or connect failed, or the connection dropped; retrying after a back-off.</summary>
-        Retrying,
-    }
-
     /// <summary>
     /// The receiver's network side, free of UnityEngine so it runs (and is tested) under plain
-    /// Mono. It owns one background thread (UDP) or task (WebSocket) that reads packets, decodes
-    /// them into reused <see cref="FrameData"/> buffers and publishes the newest complete frame
-    /// through a <see cref="FrameExchange{T}"/>. Events and replies, which must not be dropped like
-    /// superseded poses, go through small concurrent queues. Failures never escape the thread: bind
-    /// and connect errors lead to retries with exponential back-off, bad packets to counts in
-    /// <see cref="Errors"/>.
+    /// Mono. It owns one <see cref="IBridgeTransport"/> and decodes what that delivers, on the
+    /// transport's thread, into reused <see cref="FrameData"/> buffers: OSC/VMC for datagrams, the
+    /// JSON messages for the WebSocket. The newest complete frame is published through a
+    /// <see cref="FrameExchange{T}"/>; events and replies, which must not be dropped like
+    /// superseded poses, go through small concurrent queues. Bad packets become counts in
+    /// <see cref="Errors"/>, never exceptions.
     /// </summary>
-    public sealed class BridgeConnection : IDisposable
+    public sealed class BridgeConnection : IDisposable, ITransportListener
     {
         /// <summary>Without packets for this long the state falls back from Receiving to Listening/Connected.</summary>
         public const double StaleAfterSeconds = 1.0;
 
-        /// <summary>Largest WebSocket message accepted; a frame with 52 shapes is ~2 KB.</summary>
-        public const int MaxMessageBytes = 1 << 20;
-
         private const int MaxQueued = 256;
-        private const int FirstBackoffMs = 500;
-        private const int MaxBackoffMs = 10000;
 
-        private readonly TransportKind kind;
-        private readonly int port;
-        private readonly string url;
+        private readonly IBridgeTransport transport;
+        private readonly bool datagrams;
         private readonly FrameExchange<FrameData> exchange = new FrameExchange<FrameData>(() => new FrameData());
         private readonly ConcurrentQueue<BridgeEvent> events = new ConcurrentQueue<BridgeEvent>();
         private readonly ConcurrentQueue<ReplyData> replies = new ConcurrentQueue<ReplyData>();
         private readonly ErrorTally errors = new ErrorTally();
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private readonly SemaphoreSlim sendLock = new SemaphoreSlim(1, 1);
-        private CancellationTokenSource cancel;
-        private Thread udpThread;
-        private Task webSocketTask;
-        private ClientWebSocket socket;
+        private OscParser oscParser;
+        private VmcDecoder vmcDecoder;
+        private WsMessageDecoder wsDecoder;
+        private FrameData pending;
         private HelloData hello;
-        private int state;
-        private string stateDetail = "";
         private long lastPacketTicks = -1;
         private long packets;
         private long frames;
         private int nextCommandId;
+        private bool running;
 
+        /// <summary>A connection over the transport <paramref name="kind"/> names (see <see cref="CreateTransport"/>).</summary>
         public BridgeConnection(TransportKind kind, int udpPort, string webSocketUrl)
+            : this(CreateTransport(kind, udpPort, webSocketUrl))
         {
-            this.kind = kind;
-            port = udpPort;
-            url = webSocketUrl;
+        }
+
+        public BridgeConnection(IBridgeTransport transport)
+        {
+            if (transport == null)
+            {
+                throw new ArgumentNullException("transport");
+            }
+            this.transport = transport;
+            datagrams = transport.Kind == TransportKind.VmcUdp;
+        }
+
+        /// <summary>VMC on UDP port <paramref name="udpPort"/>, or the WebSocket at <paramref name="webSocketUrl"/>.</summary>
+        public static IBridgeTransport CreateTransport(TransportKind kind, int udpPort, string webSocketUrl)
+        {
+            return kind == TransportKind.VmcUdp ? (IBridgeTransport)new UdpTransport(udpPort) : new WebSocketTransport(webSocketUrl);
+        }
+
+        public IBridgeTransport Transport
+        {
+            get { return transport; }
         }
 
         public TransportKind Kind
         {
-            get { return kind; }
+            get { return transport.Kind; }
         }
 
-        public int Port
-        {
-            get { return port; }
-        }
-
-        public string Url
-        {
-            get { return url; }
-        }
-
-        /// <summary>Current state; Receiving decays to Listening/Connected when packets stop.</summary>
+        /// <summary>The transport's state, shown as Receiving while packets keep arriving.</summary>
         public ConnectionState State
         {
             get
             {
-                var s = (ConnectionState)Volatile.Read(ref state);
-                if (s == ConnectionState.Receiving && SecondsSinceLastPacket > StaleAfterSeconds)
-                {
-                    return kind == TransportKind.VmcUdp ? ConnectionState.Listening : ConnectionState.Connected;
-                }
-                return s;
+                ConnectionState s = transport.State;
+                bool open = s == ConnectionState.Listening || s == ConnectionState.Connected;
+                return open && SecondsSinceLastPacket <= StaleAfterSeconds ? ConnectionState.Receiving : s;
             }
         }
 
         /// <summary>Why the last bind/connect failed or what the connection is doing, for the inspector.</summary>
         public string StateDetail
         {
-            get { return Volatile.Read(ref stateDetail); }
+            get { return transport.StateDetail; }
         }
 
         public long PacketsReceived
@@ -155,60 +120,32 @@ namespace AvatarBridge
             }
         }
 
+        /// <summary>Starts the transport with fresh decoders; does nothing when it is running.</summary>
         public void Start()
         {
-            if (cancel != null)
+            if (running)
             {
                 return;
             }
-            cancel = new CancellationTokenSource();
-            if (kind == TransportKind.VmcUdp)
-            {
-                udpThread = new Thread(RunUdp) { IsBackground = true, Name = "AvatarBridge VMC receiver" };
-                udpThread.Start(cancel.Token);
-            }
-            else
-            {
-                CancellationToken token = cancel.Token;
-                webSocketTask = Task.Run(() => RunWebSocketAsync(token));
-            }
+            running = true;
+            oscParser = new OscParser();
+            vmcDecoder = new VmcDecoder(new StringCache());
+            wsDecoder = new WsMessageDecoder(new StringCache());
+            pending = exchange.WriteBuffer;
+            pending.Clear();
+            transport.Start(this);
         }
 
-        /// <summary>Stops the network thread and waits briefly for it, so a domain reload never leaves a socket bound.</summary>
         public void Stop()
         {
-            if (cancel == null)
-            {
-                return;
-            }
-            ClientWebSocket ws = Volatile.Read(ref socket);
-            if (ws != null)
-            {
-                CloseGracefully(ws);
-            }
-            cancel.Cancel();
-            if (ws != null)
-            {
-                ws.Abort();
-            }
-            if (udpThread != null)
-            {
-                udpThread.Join(1000);
-            }
-            if (webSocketTask != null)
-            {
-                webSocketTask.Wait(1000);
-            }
-            cancel.Dispose();
-            cancel = null;
-            udpThread = null;
-            webSocketTask = null;
-            SetState(ConnectionState.Stopped, "");
+            transport.Stop();
+            running = false;
         }
 
         public void Dispose()
         {
             Stop();
+            transport.Dispose();
         }
 
         /// <summary>Main thread: swaps in the newest frame if there is one (see <see cref="FrameExchange{T}.TryTake"/>).</summary>
@@ -228,127 +165,55 @@ namespace AvatarBridge
         }
 
         /// <summary>
-        /// Sends a control command ("calibrate", "reload_config", "pause", "resume", "ping") over the
-        /// WebSocket and returns its id, or -1 when not connected. The reply arrives later through
-        /// <see cref="TryDequeueReply"/>.
+        /// Sends a control command (built with <see cref="ControlCommands"/>) and returns the id
+        /// its reply will carry, or -1 when the transport cannot send (VMC, or not connected). The
+        /// reply arrives later through <see cref="TryDequeueReply"/>.
         /// </summary>
-        public int SendCommand(string command)
+        public int Send(ControlCommand command)
         {
-            ClientWebSocket ws = Volatile.Read(ref socket);
-            if (kind != TransportKind.WebSocket || ws == null || ws.State != WebSocketState.Open)
-            {
-                return -1;
-            }
             int id = Interlocked.Increment(ref nextCommandId);
-            byte[] json = Encoding.UTF8.GetBytes("{\"type\":\"" + JsonEscape(command) + "\",\"id\":" + id + "}");
-            CancellationToken token = cancel.Token;
-            Task.Run(async () =>
-            {
-                bool entered = false;
-                try
-                {
-                    await sendLock.WaitAsync(token).ConfigureAwait(false);
-                    entered = true;
-                    await ws.SendAsync(new ArraySegment<byte>(json), WebSocketMessageType.Text, true, token).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    if (!token.IsCancellationRequested)
-                    {
-                        Volatile.Write(ref stateDetail, "sending '" + command + "' failed: " + Innermost(e).Message);
-                    }
-                }
-                finally
-                {
-                    if (entered)
-                    {
-                        sendLock.Release();
-                    }
-                }
-            });
-            return id;
+            return transport.SendText(command.ToJson(id)) ? id : -1;
         }
 
-        private void RunUdp(object tokenObject)
+        /// <summary>Sends a command without arguments by name ("calibrate", "pause", ...); see <see cref="Send"/>.</summary>
+        public int SendCommand(string command)
         {
-            var token = (CancellationToken)tokenObject;
-            var buffer = new byte[65536];
-            var parser = new OscParser();
-            var decoder = new VmcDecoder(new StringCache());
-            FrameData pending = exchange.WriteBuffer;
-            int backoff = FirstBackoffMs;
-            while (!token.IsCancellationRequested)
+            return Send(ControlCommands.Named(command));
+        }
+
+        void ITransportListener.OnReceived(byte[] buffer, int length)
+        {
+            Interlocked.Increment(ref packets);
+            Interlocked.Exchange(ref lastPacketTicks, clock.ElapsedTicks);
+            if (datagrams)
             {
-                Socket udp = null;
-                try
-                {
-                    udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                    udp.Bind(new IPEndPoint(IPAddress.Any, port));
-                    SetState(ConnectionState.Listening, "listening on UDP port " + port);
-                    backoff = FirstBackoffMs;
-                    while (!token.IsCancellationRequested)
-                    {
-                        if (!udp.Poll(100000, SelectMode.SelectRead))
-                        {
-                            continue;
-                        }
-                        int n;
-                        try
-                        {
-                            n = udp.Receive(buffer, 0, buffer.Length, SocketFlags.None);
-                        }
-                        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize || e.SocketErrorCode == SocketError.ConnectionReset)
-                        {
-                            errors.Add(DecodeResult.Fail(ProtocolError.MessageTooLarge, "UDP datagram larger than 64 KiB or reset by the network stack", 0));
-                            continue;
-                        }
-                        MarkPacket();
-                        pending = HandleDatagram(parser, decoder, buffer, n, pending);
-                    }
-                }
-                catch (SocketException e)
-                {
-                    if (token.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                    SetState(ConnectionState.Retrying, e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                        ? "UDP port " + port + " is in use by another program (another VMC receiver?)"
-                        : "UDP error: " + e.Message);
-                }
-                catch (ObjectDisposedException)
-                {
-                    break;
-                }
-                finally
-                {
-                    if (udp != null)
-                    {
-                        udp.Close();
-                    }
-                }
-                if (token.WaitHandle.WaitOne(backoff))
-                {
-                    break;
-                }
-                backoff = Math.Min(backoff * 2, MaxBackoffMs);
+                HandleDatagram(buffer, length);
             }
+            else
+            {
+                HandleMessage(buffer, length);
+            }
+        }
+
+        void ITransportListener.OnDropped(DecodeResult reason)
+        {
+            errors.Add(reason);
         }
 
         /// <summary>Parses one datagram; a frame may end mid-datagram, so several can complete here.</summary>
-        private FrameData HandleDatagram(OscParser parser, VmcDecoder decoder, byte[] buffer, int length, FrameData pending)
+        private void HandleDatagram(byte[] buffer, int length)
         {
-            DecodeResult parsed = parser.Parse(buffer, 0, length);
+            DecodeResult parsed = oscParser.Parse(buffer, 0, length);
             if (!parsed.Ok)
             {
                 errors.Add(parsed);
-                return pending;
+                return;
             }
             int index = 0;
-            while (index < parser.Count)
+            while (index < oscParser.Count)
             {
                 bool complete;
-                DecodeResult r = decoder.Decode(parser, ref index, pending, out complete);
+                DecodeResult r = vmcDecoder.Decode(oscParser, ref index, pending, out complete);
                 if (!r.Ok)
                 {
                     errors.Add(r);
@@ -360,138 +225,26 @@ namespace AvatarBridge
                     pending.Clear();
                 }
             }
-            return pending;
         }
 
-        private async Task RunWebSocketAsync(CancellationToken token)
-        {
-            Uri uri;
-            if (!Uri.TryCreate(url, UriKind.Absolute, out uri) || (uri.Scheme != "ws" && uri.Scheme != "wss"))
-            {
-                SetState(ConnectionState.Stopped, "'" + url + "' is not a ws:// or wss:// URL");
-                return;
-            }
-            int backoff = FirstBackoffMs;
-            var decoder = new WsMessageDecoder(new StringCache());
-            byte[] buffer = new byte[16384];
-            FrameData pending = exchange.WriteBuffer;
-            while (!token.IsCancellationRequested)
-            {
-                using (var ws = new ClientWebSocket())
-                {
-                    try
-                    {
-                        SetState(ConnectionState.Connecting, "connecting to " + url);
-                        await ws.ConnectAsync(uri, token).ConfigureAwait(false);
-                        Volatile.Write(ref socket, ws);
-                        SetState(ConnectionState.Connected, "connected to " + url);
-                        backoff = FirstBackoffMs;
-                        while (ws.State == WebSocketState.Open && !token.IsCancellationRequested)
-                        {
-                            int length = 0;
-                            bool tooLarge = false;
-                            ValueWebSocketReceiveResult r;
-                            do
-                            {
-                                if (length == buffer.Length)
-                                {
-                                    if (buffer.Length < MaxMessageBytes)
-                                    {
-                                        Array.Resize(ref buffer, buffer.Length * 2);
-                                    }
-                                    else
-                                    {
-                                        tooLarge = true;
-                                        length = 0;
-                                    }
-                                }
-                                r = await ws.ReceiveAsync(new Memory<byte>(buffer, length, buffer.Length - length), token).ConfigureAwait(false);
-                                length += r.Count;
-                            }
-                            while (!r.EndOfMessage && r.MessageType != WebSocketMessageType.Close);
-                            if (r.MessageType == WebSocketMessageType.Close)
-                            {
-                                SetState(ConnectionState.Retrying, "server closed the connection");
-                                break;
-                            }
-                            MarkPacket();
-                            if (tooLarge)
-                            {
-                                errors.Add(DecodeResult.Fail(ProtocolError.MessageTooLarge, "WebSocket message over 1 MiB ignored", 0));
-                            }
-                            else if (r.MessageType == WebSocketMessageType.Binary)
-                            {
-                                errors.Add(DecodeResult.Fail(ProtocolError.BinaryMessage, "binary WebSocket message ignored (the stream is JSON text)", 0));
-                            }
-                            else
-                            {
-                                pending = HandleMessage(decoder, buffer, length, pending);
-                            }
-                        }
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-                    catch (Exception e)
-                    {
-                        if (token.IsCancellationRequested)
-                        {
-                            break;
-                        }
-                        SetState(ConnectionState.Retrying, "WebSocket " + url + ": " + Innermost(e).Message);
-                    }
-                    finally
-                    {
-                        Volatile.Write(ref socket, null);
-                    }
-                }
-                try
-                {
-                    await Task.Delay(backoff, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                backoff = Math.Min(backoff * 2, MaxBackoffMs);
-            }
-        }
-
-        /// <summary>Sends a close frame (briefly waited for) so the sidecar sees a clean disconnect, not a dropped socket.</summary>
-        private static void CloseGracefully(ClientWebSocket ws)
-        {
-            try
-            {
-                if (ws.State == WebSocketState.Open)
-                {
-                    ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "receiver stopped", CancellationToken.None).Wait(500);
-                }
-            }
-            catch (Exception)
-            {
-                // The socket is aborted right after; a failed polite close changes nothing.
-            }
-        }
-
-        private FrameData HandleMessage(WsMessageDecoder decoder, byte[] buffer, int length, FrameData pending)
+        private void HandleMessage(byte[] buffer, int length)
         {
             WsMessageKind messageKind;
-            DecodeResult r = decoder.Decode(buffer, 0, length, pending, out messageKind);
+            DecodeResult r = wsDecoder.Decode(buffer, 0, length, pending, out messageKind);
             if (!r.Ok)
             {
                 errors.Add(r);
-                return pending;
+                return;
             }
             switch (messageKind)
             {
                 case WsMessageKind.Hello:
-                    Volatile.Write(ref hello, decoder.Hello);
+                    Volatile.Write(ref hello, wsDecoder.Hello);
                     break;
                 case WsMessageKind.Reply:
                     if (replies.Count < MaxQueued)
                     {
-                        replies.Enqueue(decoder.LastReply);
+                        replies.Enqueue(wsDecoder.LastReply);
                     }
                     break;
                 case WsMessageKind.Frame:
@@ -503,49 +256,6 @@ namespace AvatarBridge
                     pending = exchange.Publish();
                     break;
             }
-            return pending;
-        }
-
-        private void MarkPacket()
-        {
-            Interlocked.Increment(ref packets);
-            Interlocked.Exchange(ref lastPacketTicks, clock.ElapsedTicks);
-            if (Volatile.Read(ref state) != (int)ConnectionState.Receiving)
-            {
-                SetState(ConnectionState.Receiving, kind == TransportKind.VmcUdp ? "receiving VMC on UDP port " + port : "receiving from " + url);
-            }
-        }
-
-        private void SetState(ConnectionState s, string detail)
-        {
-            Volatile.Write(ref stateDetail, detail);
-            Volatile.Write(ref state, (int)s);
-        }
-
-        private static Exception Innermost(Exception e)
-        {
-            while (e.InnerException != null)
-            {
-                e = e.InnerException;
-            }
-            return e;
-        }
-
-        private static string JsonEscape(string s)
-        {
-            var b = new StringBuilder(s.Length);
-            foreach (char c in s)
-            {
-                if (c == '"' || c == '\\')
-                {
-                    b.Append('\\').Append(c);
-                }
-                else if (c >= ' ')
-                {
-                    b.Append(c);
-                }
-            }
-            return b.ToString();
         }
     }
 }

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using AvatarBridge;
@@ -14,8 +16,9 @@ namespace AvatarBridge.Tests
     /// tests/test_unity_package.py. It prints decoded values one per line ("key value...") so the
     /// Python test can compare them with what the sidecar encoded into tests/vectors/, and runs
     /// self-tests for the parts that have no vector (name matching, retargeting, the frame
-    /// exchange, JSON edge cases, allocation). Every command exits 0 unless a self-test fails or
-    /// a decoder throws, which is printed as "CRASH".
+    /// exchange, JSON edge cases, control commands, transports, allocation), and prints the
+    /// control commands it builds so the test can feed them to the sidecar's own parser. Every
+    /// command exits 0 unless a self-test fails or a decoder throws, which is printed as "CRASH".
     /// </summary>
     public static class Program
     {
@@ -25,7 +28,7 @@ namespace AvatarBridge.Tests
         {
             if (args.Length == 0)
             {
-                Console.Error.WriteLine("usage: harness (vmc|osc|ws|garbage) FILE... | selftest | udp PORT | wsclient URL");
+                Console.Error.WriteLine("usage: harness (vmc|osc|ws|garbage) FILE... | selftest | commands | udp PORT | wsclient URL");
                 return 2;
             }
             try
@@ -39,6 +42,7 @@ namespace AvatarBridge.Tests
                     case "ws": Ws(rest); break;
                     case "garbage": Garbage(rest); break;
                     case "selftest": SelfTest(); break;
+                    case "commands": Commands(); break;
                     case "udp": Udp(int.Parse(rest[0], CultureInfo.InvariantCulture)); break;
                     case "wsclient": WsClient(rest[0]); break;
                     default:
@@ -258,6 +262,41 @@ namespace AvatarBridge.Tests
             }
         }
 
+        // ---- control commands --------------------------------------------------------------
+
+        /// <summary>Quotes, backslashes, control characters, non-ASCII and a surrogate pair: what escaping must survive.</summary>
+        private const string Tricky = "say \"hi\" \\ back\tslash\n\u0001 caf\u00e9 \U0001F600";
+
+        private static ControlCommand[] SampleCommands()
+        {
+            var mix = new List<KeyValuePair<string, float>>
+            {
+                new KeyValuePair<string, float>("mouthSmileLeft", 0.5f),
+                new KeyValuePair<string, float>("mouthSmileRight", 0.5f),
+                new KeyValuePair<string, float>("cheekSquintLeft", 1f),
+            };
+            return new[]
+            {
+                ControlCommands.Calibrate(), ControlCommands.ReloadConfig(), ControlCommands.Pause(), ControlCommands.Resume(),
+                ControlCommands.Ping(), ControlCommands.Subscribe(true), ControlCommands.SetPreset("vrm1"),
+                ControlCommands.SetShape(Tricky, "curve", -0.5f), ControlCommands.SetShape("jawOpen", "dead_zone", 1e-5f),
+                ControlCommands.SetOutput("Joy", mix), ControlCommands.Rename("Joy", Tricky), ControlCommands.SaveConfig(),
+                ControlCommands.Named("bogus"),
+            };
+        }
+
+        /// <summary>One line per sample command: type, id and the UTF-8 bytes a transport would send, base64 (no console encoding in the way).</summary>
+        private static void Commands()
+        {
+            Console.WriteLine("command.names " + string.Join(" ", ControlCommands.Names));
+            ControlCommand[] commands = SampleCommands();
+            for (int i = 0; i < commands.Length; i++)
+            {
+                byte[] utf8 = Encoding.UTF8.GetBytes(commands[i].ToJson(i + 1));
+                Console.WriteLine("command " + commands[i].Type + " " + (i + 1) + " " + Convert.ToBase64String(utf8));
+            }
+        }
+
         /// <summary>Feeds arbitrary bytes to every decoder; the contract is "an error result, never an exception".</summary>
         private static void Garbage(string[] files)
         {
@@ -353,10 +392,11 @@ namespace AvatarBridge.Tests
                 {
                     Console.WriteLine("queued.event " + e);
                 }
-                foreach (string command in new[] { "ping", "bogus" })
+                var commands = new[] { ControlCommands.Ping(), ControlCommands.Named("bogus"), ControlCommands.SetShape("jawOpen", "gain", 1.5f), ControlCommands.Subscribe(false) };
+                foreach (ControlCommand command in commands)
                 {
-                    int id = connection.SendCommand(command);
-                    Console.WriteLine("sent " + command + " " + id);
+                    int id = connection.Send(command);
+                    Console.WriteLine("sent " + command.Type + " " + id);
                     ReplyData reply = null;
                     WaitFor(() => connection.TryDequeueReply(out reply), 10);
                     Console.WriteLine(reply == null ? "reply none" : "reply " + (reply.Id ?? "null") + " " + (reply.Command ?? "null") + " " + reply.Ok + " " + reply.Message);
@@ -402,6 +442,8 @@ namespace AvatarBridge.Tests
             TestOscBuilder();
             TestExchange();
             TestNoGarbage();
+            TestControlCommands();
+            TestTransports();
             Console.WriteLine(failures == 0 ? "selftest ok" : "selftest failed " + failures);
         }
 
@@ -794,6 +836,131 @@ namespace AvatarBridge.Tests
             }
             long wsBytes = GC.GetAllocatedBytesForCurrentThread() - before;
             Check("ws frame decode allocates nothing after warm-up", wsBytes == 0 && kind == WsMessageKind.Frame, wsBytes + " bytes for 1000 frames");
+        }
+
+        /// <summary>Reads one JSON value with the package's own reader into plain objects (dictionary, list, double, bool, string, null).</summary>
+        private static object ReadValue(JsonReader reader, JsonToken t)
+        {
+            switch (t)
+            {
+                case JsonToken.BeginObject:
+                    var obj = new Dictionary<string, object>();
+                    while ((t = reader.Read()) == JsonToken.PropertyName)
+                    {
+                        string name = reader.GetStringCopy();
+                        obj[name] = ReadValue(reader, reader.Read());
+                    }
+                    return t == JsonToken.EndObject ? obj : null;
+                case JsonToken.String:
+                    return reader.GetStringCopy();
+                case JsonToken.Number:
+                    double d;
+                    return reader.TryGetDouble(out d) ? (object)d : null;
+                case JsonToken.True:
+                    return true;
+                case JsonToken.False:
+                    return false;
+                default:
+                    return null;
+            }
+        }
+
+        private static Dictionary<string, object> ParseObject(string json)
+        {
+            var reader = new JsonReader();
+            byte[] utf8 = Encoding.UTF8.GetBytes(json);
+            reader.Reset(utf8, 0, utf8.Length);
+            var obj = ReadValue(reader, reader.Read()) as Dictionary<string, object>;
+            return obj != null && reader.Read() == JsonToken.EndOfInput ? obj : null;
+        }
+
+        private static bool Has(Dictionary<string, object> obj, string key, object expected)
+        {
+            object v;
+            return obj != null && obj.TryGetValue(key, out v) && Equals(v, expected);
+        }
+
+        /// <summary>Every builder's JSON parses with the package's reader and carries exactly its type, id and arguments.</summary>
+        private static void TestControlCommands()
+        {
+            foreach (string name in ControlCommands.Names)
+            {
+                Dictionary<string, object> named = ParseObject(ControlCommands.Named(name).ToJson(7));
+                Check("command " + name + " by name", named != null && named.Count == 2 && Has(named, "type", name) && Has(named, "id", 7.0));
+            }
+            Dictionary<string, object> shape = ParseObject(ControlCommands.SetShape(Tricky, "curve", -0.5f).ToJson(3));
+            Check("set_shape escapes and round-trips its strings", shape != null && shape.Count == 5 && Has(shape, "type", "set_shape")
+                && Has(shape, "shape", Tricky) && Has(shape, "key", "curve") && Has(shape, "value", -0.5) && Has(shape, "id", 3.0));
+            Dictionary<string, object> small = ParseObject(ControlCommands.SetShape("jawOpen", "dead_zone", 1e-5f).ToJson(4));
+            object tiny;
+            Check("set_shape writes an exponent as JSON", small != null && small.TryGetValue("value", out tiny) && (float)(double)tiny == 1e-5f);
+            var all = new StringBuilder();
+            for (char c = '\0'; c < ' '; c++)
+            {
+                all.Append(c);
+            }
+            string controls = all.Append("\"\\/\u007f\u2028").ToString();
+            Check("every control character escapes", Has(ParseObject(ControlCommands.Rename(controls, controls).ToJson(5)), "to", controls));
+            Dictionary<string, object> subscribe = ParseObject(ControlCommands.Subscribe(true).ToJson(6));
+            Check("subscribe", Has(subscribe, "preview", true) && subscribe.Count == 3);
+            var mix = new Dictionary<string, float> { { "mouthSmileLeft", 0.25f }, { "jaw\"Open", 1f } };
+            Dictionary<string, object> output = ParseObject(ControlCommands.SetOutput("Smile", mix).ToJson(8));
+            object mixValue;
+            var parsedMix = output != null && output.TryGetValue("mix", out mixValue) ? mixValue as Dictionary<string, object> : null;
+            Check("set_output mix", Has(output, "output", "Smile") && parsedMix != null && parsedMix.Count == 2
+                && Has(parsedMix, "mouthSmileLeft", 0.25) && Has(parsedMix, "jaw\"Open", 1.0));
+            Check("set_preset", Has(ParseObject(ControlCommands.SetPreset("vrm1").ToJson(9)), "preset", "vrm1"));
+            Check("command refuses NaN", Throws<ArgumentOutOfRangeException>(() => ControlCommands.SetShape("jawOpen", "gain", float.NaN)));
+            Check("command refuses infinity", Throws<ArgumentOutOfRangeException>(() => ControlCommands.SetOutput("x", new Dictionary<string, float> { { "jawOpen", float.PositiveInfinity } })));
+            Check("command refuses null names", Throws<ArgumentNullException>(() => ControlCommands.Rename("Joy", null))
+                && Throws<ArgumentNullException>(() => ControlCommands.Named(null)) && Throws<ArgumentNullException>(() => ControlCommands.SetOutput("x", null)));
+
+            var decoder = new WsMessageDecoder(new StringCache());
+            var frame = new FrameData();
+            WsMessageKind kind;
+            byte[] preview = Encoding.UTF8.GetBytes("{\"type\":\"preview\",\"v\":1,\"seq\":3,\"w\":2,\"h\":2,\"jpeg\":\"AAAA\",\"landmarks\":[0.5,0.5],"
+                + "\"pose\":[],\"pose_visibility\":[],\"hands\":[{\"side\":\"left\",\"landmarks\":[0.1,0.2]}]}");
+            DecodeResult r = decoder.Decode(preview, 0, preview.Length, frame, out kind);
+            Check("ws preview recognised and skipped", r.Ok && kind == WsMessageKind.Preview, r.ToString());
+        }
+
+        private static bool Throws<T>(Action action) where T : Exception
+        {
+            try
+            {
+                action();
+            }
+            catch (T)
+            {
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>Transport states on real sockets: a port held by another socket, a bad URL, sending over VMC.</summary>
+        private static void TestTransports()
+        {
+            using (var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+            {
+                holder.Bind(new IPEndPoint(IPAddress.Any, 0));
+                int port = ((IPEndPoint)holder.LocalEndPoint).Port;
+                using (var connection = new BridgeConnection(TransportKind.VmcUdp, port, null))
+                {
+                    connection.Start();
+                    bool retrying = WaitFor(() => connection.State == ConnectionState.Retrying, 5);
+                    Check("udp port in use: retrying, and says why", retrying && connection.StateDetail.Contains("in use"), connection.State + " " + connection.StateDetail);
+                    Check("udp cannot send commands", connection.Send(ControlCommands.Ping()) == -1);
+                    connection.Stop();
+                    Check("udp stopped", connection.State == ConnectionState.Stopped && connection.StateDetail.Length == 0);
+                }
+            }
+            using (var connection = new BridgeConnection(TransportKind.WebSocket, 0, "http://127.0.0.1:1"))
+            {
+                connection.Start();
+                bool stopped = WaitFor(() => connection.StateDetail.Contains("not a ws://"), 5);
+                Check("websocket rejects a non-ws URL", stopped && connection.State == ConnectionState.Stopped, connection.State + " " + connection.StateDetail);
+                Check("websocket cannot send before it connects", connection.SendCommand("ping") == -1);
+            }
         }
     }
 }
