@@ -68,7 +68,7 @@ class VrchatOutput:
 
     def send(self, frame: AvatarFrame) -> None:
         p = frame.people[0]
-        now = time.monotonic()
+        now = frame.source_time  # the change filter's clock: a replay selects exactly what the live run did
         s = p.subject
         values = self.mapper.apply(s.blendshapes)
         msgs = vrchat.encode_parameters(self.mapper.names, values, self.filter.select(values, now))
@@ -188,7 +188,7 @@ class Outputs:
         """Offers the camera image and its landmarks to the dashboard, if a client wants them."""
         ws = self.ws
         if ws is not None and ws.preview is not None and ws.server.preview_wanted:
-            ws.preview.offer(seq, rgb, None if obs.face is None else obs.face.landmarks)
+            ws.preview.offer(seq, rgb, obs)
 
     @property
     def client_count(self) -> int:
