@@ -14,6 +14,7 @@ import threading
 import time
 
 import numpy as np
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bridge.config import from_tables
@@ -81,6 +82,8 @@ class WsClient:
                     msg = json.loads(ws.recv(timeout=0.2))
                 except TimeoutError:
                     continue
+                except ConnectionClosed:
+                    return  # the sender has finished
                 if msg["type"] == "frame":
                     self.frames.append(msg)
 
