@@ -34,9 +34,15 @@ def avatar_mapper(cfg: Config) -> Mapper:
 class VmcOutput:
     """`[vmc]`: person 0's avatar-space frame as VMC bundles over UDP."""
 
-    def __init__(self, cfg: Config, t0: float):
+    late = False
+
+    @staticmethod
+    def depends(cfg: Config):
+        return cfg.vmc
+
+    def __init__(self, cfg: Config, ctx: "Outputs"):
         self.sender = UdpSender(cfg.vmc.host, cfg.vmc.port, "VMC")
-        self.t0 = t0
+        self.t0 = ctx.t0
 
     @staticmethod
     def describe(cfg: Config) -> str:
@@ -53,7 +59,13 @@ class VrchatOutput:
     """`[vrchat]`: person 0's first-person face as avatar parameters and native eye tracking, plus
     the `[reactions]` parameters; only values that changed are sent (see ChangeFilter)."""
 
-    def __init__(self, cfg: Config, t0: float):
+    late = False
+
+    @staticmethod
+    def depends(cfg: Config):
+        return cfg.vrchat, cfg.mapping, cfg.face
+
+    def __init__(self, cfg: Config, ctx: "Outputs"):
         v = cfg.vrchat
         self.sender = UdpSender(v.host, v.port, "VRChat OSC")
         self.mapper = Mapper(load_preset("vrchat_unified")) if v.names == "unified" else avatar_mapper(cfg)
@@ -89,17 +101,23 @@ class WebSocketOutput:
     """`[websocket]`: JSON frames to every client, control messages in, the dashboard page and
     its camera preview. A new hello goes out whenever the frame's channel names change."""
 
-    def __init__(self, cfg: Config, names: tuple[tuple[str, ...], tuple[str, ...]], mirror: bool,
-                 submit: Callable[[Control, Future], None], dashboard: bool = True):
+    late = True  # binds a port and announces the channel names: built by `Outputs.start`
+
+    @staticmethod
+    def depends(cfg: Config):
+        return ()  # its address changes only on restart
+
+    def __init__(self, cfg: Config, ctx: "Outputs"):
         from .preview import PreviewEncoder
         from .transports.websocket import WebSocketServer
         ws = cfg.websocket
-        self.names, self.mirror = names, mirror
+        self.names, self.mirror = ctx.names, ctx.mirror
         pages = {"/": ("text/html; charset=utf-8", resources.files("bridge.dashboard").joinpath("index.html")
-                       .read_bytes())} if dashboard else {}
-        self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*names, mirror), submit, ws.token, pages)
+                       .read_bytes())} if ctx.dashboard else {}
+        self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*self.names, self.mirror), ctx.submit,
+                                      ws.token, pages)
         self.server.start()
-        self.preview = PreviewEncoder(self.server.publish_preview) if dashboard else None
+        self.preview = PreviewEncoder(self.server.publish_preview) if ctx.dashboard else None
 
     @staticmethod
     def describe(cfg: Config) -> str:
@@ -129,7 +147,8 @@ def describe(cfg: Config) -> list[str]:
 
 
 class Outputs:
-    """The senders `cfg` enables, each sent every frame, then the `listeners` (e.g. a recording).
+    """The senders `cfg` enables (one per `SECTIONS` entry), each sent every frame, then the
+    `listeners` (e.g. a recording).
 
     UDP senders exist from construction; the WebSocket server (which binds a port and serves the
     dashboard) from `start(names)`. `mirror` is what the hello tells clients (the recording's
@@ -141,60 +160,58 @@ class Outputs:
         self.submit = submit
         self.mirror = cfg.source.mirror if mirror is None else mirror
         self.dashboard = dashboard
-        self.vmc: VmcOutput | None = None
-        self.vrchat: VrchatOutput | None = None
-        self.ws: WebSocketOutput | None = None
+        self.names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self.active: dict[str, object] = {}
         self.listeners: list[Callable[[AvatarFrame], None]] = []
         self.cfg = cfg
+        self._started = False
         self.reconfigure(cfg, first=True)
 
     def start(self, names: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
-        """Starts the WebSocket server (if enabled) announcing these channel names."""
-        if self.cfg.websocket.enabled and self.ws is None:
-            self.ws = WebSocketOutput(self.cfg, names, self.mirror, self.submit, self.dashboard)
+        """Builds the late outputs (the WebSocket server), announcing these channel names."""
+        if not self._started:
+            self._started, self.names = True, names
+            self.reconfigure(self.cfg, first=True)
 
     def reconfigure(self, cfg: Config, first: bool = False) -> None:
-        """Rebuilds the UDP senders whose sections changed (the WebSocket address holds until restart)."""
+        """Rebuilds the outputs whose config changed (see each one's `depends`)."""
         try:
-            if first or cfg.vmc != self.cfg.vmc:
-                self.vmc = self._swap(self.vmc, VmcOutput(cfg, self.t0) if cfg.vmc.enabled else None)
-            if first or (cfg.vrchat, cfg.mapping, cfg.face) != (self.cfg.vrchat, self.cfg.mapping, self.cfg.face):
-                self.vrchat = self._swap(self.vrchat, VrchatOutput(cfg, self.t0) if cfg.vrchat.enabled else None)
+            for name, cls in SECTIONS.items():
+                if cls.late and not self._started or not first and cls.depends(cfg) == cls.depends(self.cfg):
+                    continue
+                if first and name in self.active:
+                    continue
+                old = self.active.pop(name, None)
+                if old is not None:
+                    old.close()
+                if getattr(cfg, name).enabled:
+                    self.active[name] = cls(cfg, self)
         except BaseException:
             self.close()
             raise
         self.cfg = cfg
 
-    @staticmethod
-    def _swap(old, new):
-        if old is not None:
-            old.close()
-        return new
-
-    @property
-    def senders(self) -> list:
-        return [o for o in (self.vmc, self.vrchat, self.ws) if o is not None]
-
     def describe(self) -> list[str]:
         return describe(self.cfg)
 
     def send(self, frame: AvatarFrame) -> None:
-        for o in self.senders:
+        for o in self.active.values():
             o.send(frame)
         for listener in self.listeners:
             listener(frame)
 
     def preview(self, seq: int, rgb: np.ndarray, obs) -> None:
         """Offers the camera image and its landmarks to the dashboard, if a client wants them."""
-        ws = self.ws
+        ws = self.active.get("websocket")
         if ws is not None and ws.preview is not None and ws.server.preview_wanted:
             ws.preview.offer(seq, rgb, obs)
 
     @property
     def client_count(self) -> int:
-        return self.ws.server.client_count if self.ws else 0
+        ws = self.active.get("websocket")
+        return ws.server.client_count if ws else 0
 
     def close(self) -> None:
-        for o in self.senders:
+        for o in self.active.values():
             o.close()
-        self.vmc = self.vrchat = self.ws = None
+        self.active.clear()
