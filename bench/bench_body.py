@@ -54,7 +54,7 @@ def sequential_round(frames, trackers, ts0: int) -> tuple[float, dict[str, list[
 
 
 def overlapped_round(frames, trackers, pool: ThreadPoolExecutor, ts0: int, skip_hands: bool) -> tuple[float, int]:
-    from bridge.retarget.hands import hands_in_view
+    from bridge.tracking.hands import hands_in_view
     face, pose, hands = trackers
     ran_hands = 0
     last_pose = None

@@ -39,7 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 from bridge.classify.action import (JOINTS, MSR_ACTIONS, RATE_HZ, WINDOW, AVATAR_FROM_MODEL,  # noqa: E402
                                     load_msr_skeleton, normalise_window, sequence_windows)
-from bridge.classify.custom_actions import synthetic_idle, random_window  # noqa: E402
+from bridge.classify.action_features import random_window, synthetic_idle  # noqa: E402
 
 FIXTURES = Path(os.environ.get("AVATAR_BRIDGE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 MSR = FIXTURES / "action" / "msr_action3d"

@@ -13,23 +13,27 @@ from conftest import FIXTURES
 
 cv2 = pytest.importorskip("cv2")
 
+from bridge import landmarks as LM  # noqa: E402
+from bridge.landmarks import (L_ANK, L_EL, L_HIP, L_INDEX, L_KNEE, L_PINKY, L_SH, L_TOE, L_WR, R_ANK,  # noqa: E402
+                              R_EL, R_HIP, R_KNEE, R_SH, R_TOE, R_WR)
 from bridge.retarget import body as B  # noqa: E402
 from bridge.retarget import humanoid as H  # noqa: E402
 from bridge.retarget import quat  # noqa: E402
-from bridge.retarget.conventions import reflect_x_pos  # noqa: E402
+from bridge.retarget.conventions import reflect_x_pos, subject_points  # noqa: E402
 
 POSE = FIXTURES / "pose"
 ANGLE_TOL_DEG = 2.0  # joint angles and limb directions, FK vs landmarks
-SEGMENTS = {  # bone: (from landmark, to landmark) in BlazePose indices
-    "LeftUpperArm": (11, 13), "LeftLowerArm": (13, 15), "RightUpperArm": (12, 14), "RightLowerArm": (14, 16),
-    "LeftUpperLeg": (23, 25), "LeftLowerLeg": (25, 27), "RightUpperLeg": (24, 26), "RightLowerLeg": (26, 28),
-    "LeftFoot": (27, 31), "RightFoot": (28, 32),
+SEGMENTS = {  # bone: (from landmark, to landmark)
+    "LeftUpperArm": (L_SH, L_EL), "LeftLowerArm": (L_EL, L_WR), "RightUpperArm": (R_SH, R_EL),
+    "RightLowerArm": (R_EL, R_WR), "LeftUpperLeg": (L_HIP, L_KNEE), "LeftLowerLeg": (L_KNEE, L_ANK),
+    "RightUpperLeg": (R_HIP, R_KNEE), "RightLowerLeg": (R_KNEE, R_ANK), "LeftFoot": (L_ANK, L_TOE),
+    "RightFoot": (R_ANK, R_TOE),
 }
 JOINTS = {  # joint: (landmarks a, b, c): angle between b-a and c-b; FK: (bone1, bone2)
-    "left elbow": ((11, 13, 15), ("LeftUpperArm", "LeftLowerArm")),
-    "right elbow": ((12, 14, 16), ("RightUpperArm", "RightLowerArm")),
-    "left knee": ((23, 25, 27), ("LeftUpperLeg", "LeftLowerLeg")),
-    "right knee": ((24, 26, 28), ("RightUpperLeg", "RightLowerLeg")),
+    "left elbow": ((L_SH, L_EL, L_WR), ("LeftUpperArm", "LeftLowerArm")),
+    "right elbow": ((R_SH, R_EL, R_WR), ("RightUpperArm", "RightLowerArm")),
+    "left knee": ((L_HIP, L_KNEE, L_ANK), ("LeftUpperLeg", "LeftLowerLeg")),
+    "right knee": ((R_HIP, R_KNEE, R_ANK), ("RightUpperLeg", "RightLowerLeg")),
 }
 
 
@@ -92,15 +96,10 @@ def test_built_pose_models_load_and_find_people(variant):
     assert found >= 5, f"{variant}: people found in only {found} of 10 COCO photos"
 
 
-def test_heavy_model_has_a_card_and_a_clear_error_when_not_built(tmp_path, monkeypatch):
-    import shutil
-
+def test_unknown_pose_model_is_one_clear_error():
     from bridge.errors import ModelError
-    from bridge.models import models_dir
-    from bridge.tracking.pose import PoseTracker, PoseTrackerSettings
-    shutil.copy(models_dir() / "pose_landmarker_heavy.card.json", tmp_path)
-    monkeypatch.setenv("AVATAR_BRIDGE_MODELS", str(tmp_path))
-    with pytest.raises(ModelError, match="--heavy"):
+    from bridge.tracking.pose import MODEL_VARIANTS, PoseTracker, PoseTrackerSettings
+    with pytest.raises(ModelError, match="pose model 'heavy' is not one of " + ", ".join(MODEL_VARIANTS)):
         PoseTracker(PoseTrackerSettings(model="heavy"), still_images=True)
 
 
@@ -113,7 +112,7 @@ def test_fk_reproduces_limb_directions_and_joint_angles(observations):
         pose = solver.solve(o.world, np.ones(33), 0.0, o.landmarks)
         assert pose.names == B.BODY_BONES
         np.testing.assert_allclose(np.linalg.norm(pose.local, axis=1), 1.0, atol=1e-9)
-        P = o.world * np.array([-1.0, -1.0, -1.0])  # subject space, as docs/body.md states
+        P = subject_points(o.world)
         for trial in range(3):
             k = fk(pose.names, pose.local, rng)
             for bone, (a, b) in SEGMENTS.items():
@@ -130,8 +129,8 @@ def test_fk_reproduces_limb_directions_and_joint_angles(observations):
                 assert abs(got - observed) < ANGLE_TOL_DEG, f"{name}: {joint} {got:.1f} vs {observed:.1f} deg"
                 checked += 1
             # torso lines: the hips' and the upper chest's +X (the avatar's right) follow the hip and shoulder lines
-            assert angle(k["Hips"][0] @ [1, 0, 0], P[24] - P[23]) < ANGLE_TOL_DEG
-            assert angle(k["UpperChest"][0] @ [1, 0, 0], P[12] - P[11]) < ANGLE_TOL_DEG
+            assert angle(k["Hips"][0] @ [1, 0, 0], P[R_HIP] - P[L_HIP]) < ANGLE_TOL_DEG
+            assert angle(k["UpperChest"][0] @ [1, 0, 0], P[R_SH] - P[L_SH]) < ANGLE_TOL_DEG
     assert checked >= 5 * 4 * 3
 
 
@@ -155,10 +154,11 @@ def test_bone_length_independence(observations):
     # rebuild the skeleton outward from the hips and shoulders with each limb segment 0.7-1.4x as long
     rng = np.random.default_rng(0)
     W2 = W * 1.3
-    for chain in [(23, 25, 27, 31), (24, 26, 28, 32), (11, 13, 15), (12, 14, 16)]:
+    for chain in [(L_HIP, L_KNEE, L_ANK, L_TOE), (R_HIP, R_KNEE, R_ANK, R_TOE), (L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR)]:
         for a, b in zip(chain[:-1], chain[1:]):
             W2[b] = W2[a] + (W[b] - W[a]) * 1.3 * rng.uniform(0.7, 1.4)
-    for wrist, tips in ((15, (17, 19, 21)), (16, (18, 20, 22))):
+    for side, wrist in (("left", L_WR), ("right", R_WR)):
+        tips = [LM.POSE[f"{side}_{k}"] for k in ("pinky", "index", "thumb")]
         for t in tips:
             W2[t] = W2[wrist] + (W[t] - W[wrist]) * 1.3
     s1 = B.BodySolver(B.BodySettings(mode="full", move_root=False), still_images=True)
@@ -185,7 +185,7 @@ def test_mirror_swaps_sides_and_reflects(observations):
 
 def test_upper_body_fallback_when_legs_not_visible(observations):
     seated = observations["COCO_val2014_000000000428.jpg"]  # a child behind a cake: no knees or ankles in view
-    assert seated.visibility[[25, 26, 27, 28]].max() < 0.5
+    assert seated.visibility[[L_KNEE, R_KNEE, L_ANK, R_ANK]].max() < 0.5
     s = B.BodySettings(mode="auto", seated_hip_deg=90, seated_knee_deg=90)
     pose = B.BodySolver(s, still_images=True).solve(seated.world, seated.visibility, 0.0, seated.landmarks)
     assert pose.mode == "upper"
@@ -207,7 +207,7 @@ def test_legs_cropped_out_of_a_real_photo_switch_to_upper_body():
     img = rgb(POSE / "COCO_val2014_000000000589.jpg")
     with PoseTracker(still_images=True) as t:
         full = t.process(img, 0)
-        knee_y = int(full.landmarks[[25, 26], 1].min() * img.shape[0])
+        knee_y = int(full.landmarks[[L_KNEE, R_KNEE], 1].min() * img.shape[0])
         cropped = t.process(np.ascontiguousarray(img[: max(knee_y - 25, 10)]), 1)
     s = B.BodySettings(mode="auto")
     assert B.BodySolver(s, still_images=True).solve(full.world, full.visibility, 0.0).mode == "full"
@@ -226,11 +226,11 @@ def test_limb_leaving_the_frame_eases_to_rest_without_jumps(observations):
     for f in range(60):
         vis = np.ones(33)
         if f >= 20:
-            vis[[13, 15, 17, 19, 21]] = 0.05  # elbow and wrist gone
+            vis[[L_EL, L_WR, L_PINKY, L_INDEX, LM.POSE["left_thumb"]]] = 0.05  # elbow and wrist gone
         # the tracker's guesses for invisible points wander: they must not reach the avatar
         world = o.world.copy()
         if f >= 20:
-            world[[13, 15]] += np.random.default_rng(f).normal(0, 0.15, (2, 3))
+            world[[L_EL, L_WR]] += np.random.default_rng(f).normal(0, 0.15, (2, 3))
         pose = solver.solve(world, vis, f / 30.0)
         outs.append(pose.local[i])
         weights.append(pose.weights["left_arm"])

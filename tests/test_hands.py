@@ -13,10 +13,13 @@ from conftest import FIXTURES
 
 cv2 = pytest.importorskip("cv2")
 
+from bridge import landmarks as LM  # noqa: E402
 from bridge.retarget import body as B  # noqa: E402
 from bridge.retarget import hands as RH  # noqa: E402
 from bridge.retarget import humanoid as H  # noqa: E402
 from bridge.retarget import quat  # noqa: E402
+from bridge.retarget.conventions import subject_points  # noqa: E402
+from bridge.tracking.hands import hands_in_view  # noqa: E402
 
 GESTURE = FIXTURES / "gesture"
 ANGLE_TOL_DEG = 2.0
@@ -82,7 +85,7 @@ def test_hand_model_loads_and_finds_hands(gestures):
 def test_fist_is_curled_and_palm_is_open(gestures):
     def curl(h):  # the four fingers' mean bend, from the retargeted bones through FK
         side = h.side.capitalize()
-        w_hand, local, _ = RH.solve_hand(RH.subject_points(h.world), side)
+        w_hand, local, _ = RH.solve_hand(subject_points(h.world), side)
         hand_dir, dirs = finger_fk(side, w_hand, local, np.random.default_rng(0))
         total = []
         for f in ("Index", "Middle", "Ring", "Little"):
@@ -103,18 +106,19 @@ def test_fk_reproduces_every_finger_joint_angle(gestures):
     for cls, hands in gestures.items():
         for name, h in hands:
             side = h.side.capitalize()
-            P = RH.subject_points(h.world)
+            P = subject_points(h.world)
             w_hand, local, _ = RH.solve_hand(P, side)
             np.testing.assert_allclose(np.linalg.norm(local, axis=1), 1.0, atol=1e-9)
             hand_dir, dirs = finger_fk(side, w_hand, local, rng)
-            assert angle(hand_dir, P[9] - P[0]) < ANGLE_TOL_DEG
-            for f, chain in RH.CHAINS.items():
+            knuckles = P[LM.MIDDLE_MCP] - P[LM.WRIST]
+            assert angle(hand_dir, knuckles) < ANGLE_TOL_DEG
+            for f, chain in LM.FINGER_CHAINS.items():
                 segs = [P[chain[k + 1]] - P[chain[k]] for k in range(3)]
                 fk = [dirs[f"{side}{f}{p}"] for p in H.PHALANGES]
                 for k in range(3):  # segment directions
                     assert angle(fk[k], segs[k]) < ANGLE_TOL_DEG, f"{cls}/{name}: {side}{f}{H.PHALANGES[k]}"
                 # curl at each joint, knuckle included (against the hand's direction for the four fingers)
-                obs = ([angle(P[9] - P[0], segs[0])] if f != "Thumb" else []) + [angle(segs[k], segs[k + 1]) for k in range(2)]
+                obs = ([angle(knuckles, segs[0])] if f != "Thumb" else []) + [angle(segs[k], segs[k + 1]) for k in range(2)]
                 got = ([angle(hand_dir, fk[0])] if f != "Thumb" else []) + [angle(fk[k], fk[k + 1]) for k in range(2)]
                 assert np.max(np.abs(np.array(obs) - got)) < ANGLE_TOL_DEG
                 n += 1
@@ -127,7 +131,7 @@ def test_finger_joints_bend_as_hinges(gestures):
     twists = []
     for _, h in gestures["fist"]:
         side = h.side.capitalize()
-        _, local, _ = RH.solve_hand(RH.subject_points(h.world), side)
+        _, local, _ = RH.solve_hand(subject_points(h.world), side)
         for i, name in enumerate(H.finger_bones(side)):
             if "Thumb" in name or name.endswith("Proximal"):
                 continue
@@ -139,7 +143,6 @@ def test_finger_joints_bend_as_hinges(gestures):
 def test_handedness_is_the_persons_own_hand(hand_tracker, pose_tracker):
     """mediapipe 1.2.3's HandLandmarker labels the person's own hand on unmirrored photos (not the
     mirrored-selfie convention of the legacy docs): each label sits on the pose tracker's wrist of that side."""
-    from bridge.tracking.pose import INDEX
     agree = total = 0
     files = [FIXTURES / "pose" / "COCO_val2014_000000000428.jpg"] + sorted((GESTURE / "palm").glob("*.jpg"))
     for f in files:
@@ -148,7 +151,8 @@ def test_handedness_is_the_persons_own_hand(hand_tracker, pose_tracker):
         if pose is None:
             continue
         for h in hand_tracker.process(img, 0):
-            d = {s: np.linalg.norm(pose.landmarks[INDEX[f"{s}_wrist"], :2] - h.landmarks[0, :2]) for s in ("left", "right")}
+            d = {s: np.linalg.norm(pose.landmarks[LM.POSE[f"{s}_wrist"], :2] - h.landmarks[LM.WRIST, :2])
+                 for s in ("left", "right")}
             nearest = min(d, key=d.get)
             if max(d.values()) < 2 * min(d.values()):
                 continue  # ambiguous (hands together)
@@ -159,7 +163,7 @@ def test_handedness_is_the_persons_own_hand(hand_tracker, pose_tracker):
     facing = []
     for f in sorted((GESTURE / "palm").glob("*.jpg")):
         for h in hand_tracker.process(rgb(f), 0):
-            w = RH.hand_world_rotation(RH.subject_points(h.world), h.side.capitalize())
+            w = RH.hand_world_rotation(subject_points(h.world), h.side.capitalize())
             facing.append(H.rotate(w, [0, -1.0, 0])[2] > 0)
     assert np.mean(facing) >= 0.8
 
@@ -174,17 +178,17 @@ def test_wrist_angle_matches_forearm_and_hand(hand_tracker, pose_tracker):
         if pose is None or not hands:
             continue
         hs = RH.HandSolver(still_images=True).solve(hands, 0.0, {
-            "Left": pose.landmarks[15, :2], "Right": pose.landmarks[16, :2]})
+            "Left": pose.landmarks[LM.L_WR, :2], "Right": pose.landmarks[LM.R_WR, :2]})
         body = B.BodySolver(B.BodySettings(mode="full"), still_images=True).solve(
             pose.world, np.ones(33), 0.0, hand_world=hs.hand_world)
         world = B.local_to_world(body.local)
-        P = B.subject_points(pose.world)
-        for side, (el, wr) in (("Left", (13, 15)), ("Right", (14, 16))):
+        P = subject_points(pose.world)
+        for side, (el, wr) in (("Left", (LM.L_EL, LM.L_WR)), ("Right", (LM.R_EL, LM.R_WR))):
             i = hs.assigned[side]
             if i < 0:
                 continue
-            Q = RH.subject_points(hands[i].world)
-            observed = angle(P[wr] - P[el], Q[9] - Q[0])
+            Q = subject_points(hands[i].world)
+            observed = angle(P[wr] - P[el], Q[LM.MIDDLE_MCP] - Q[LM.WRIST])
             fa = H.rotate(world[B.BI[f"{side}LowerArm"]], H.REST_DIR[f"{side}LowerArm"])
             hd = H.rotate(world[B.BI[f"{side}Hand"]], H.REST_DIR[f"{side}Hand"])
             assert abs(angle(fa, hd) - observed) < ANGLE_TOL_DEG, f"{f.name} {side}"
@@ -248,7 +252,8 @@ def test_wrist_in_view_lets_the_pipeline_skip_hand_inference(pose_tracker):
 
 def test_skipping_hand_inference_loses_no_visible_hand():
     """The pipeline's rule (run the hand landmarker when the last pose has a hand landmark in view, or the
-    last hand inference found a hand whose wrist is in the image: RH.hands_in_view) on a real video: it skips most frames of a head-and-shoulders clip and
+    last hand inference found a hand whose wrist is in the image: tracking.hands.hands_in_view) on a real video:
+    it skips most frames of a head-and-shoulders clip and
     misses (almost) no frame in which the always-on hand landmarker sees a hand with its wrist in the image."""
     from bridge.tracking.hands import HandTracker
     from bridge.tracking.pose import PoseTracker
@@ -262,9 +267,9 @@ def test_skipping_hand_inference_loses_no_visible_hand():
                 break
             img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             ts = int(n * 1000 / 24)
-            need = last_pose is None or last_pose.any_hand_in_view() or RH.hands_in_view(last_hands)
+            need = last_pose is None or last_pose.any_hand_in_view() or hands_in_view(last_hands)
             hands = ht.process(img, ts)  # always run, to know the truth
-            in_view = [h for h in hands if np.all((h.landmarks[0, :2] >= 0) & (h.landmarks[0, :2] <= 1))]
+            in_view = [h for h in hands if np.all((h.landmarks[LM.WRIST, :2] >= 0) & (h.landmarks[LM.WRIST, :2] <= 1))]
             seen += bool(in_view)
             missed += bool(in_view) and not need
             ran += need

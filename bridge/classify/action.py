@@ -12,8 +12,9 @@ window is rotated about the vertical axis so that the subject's mean shoulder+hi
 axis; positions are divided by the window's mean torso length (neck to hip centre, about 0.45 m on
 an adult). Axes after normalisation (right-handed): +x the subject's left, +y up, +z the subject's
 forward (the VRM/glTF convention). Input coordinates must be right-handed with y up: Kinect camera
-space as is (x to the sensor's left, y up, z away from the sensor); MediaPipe world landmarks
-(x image right, y down) are converted by `joints_from_mediapipe`. A mirrored (selfie) image labels
+space as is (x to the sensor's left, y up, z away from the sensor; retarget/conventions.py);
+MediaPipe world landmarks are converted by `joints_from_mediapipe` (conventions.kinect_points,
+indices from bridge/landmarks.py). A mirrored (selfie) image labels
 the left side as right: pass mirrored=True there and the labels and x are swapped back.
 
 The model was trained with mirror augmentation, so it recognises actions done with either side.
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import landmarks as LM
+from ..retarget.conventions import MP_WORLD_TO_SUBJECT, kinect_points, reflect_x_pos
 from .onnx_runner import OnnxModel
 
 JOINTS = (
@@ -41,11 +44,6 @@ MIRROR = np.array([JOINTS.index(n.replace("left_", "@").replace("right_", "left_
 
 WINDOW = 32  # samples per window
 RATE_HZ = 15.0  # the window's sample rate (MSR Action3D's capture rate): 32 samples = 2.13 s
-
-# MediaPipe Pose landmark indices
-_MP = dict(nose=0, l_ear=7, r_ear=8, l_sh=11, r_sh=12, l_el=13, r_el=14, l_wr=15, r_wr=16, l_pinky=17,
-           r_pinky=18, l_index=19, r_index=20, l_hip=23, r_hip=24, l_knee=25, r_knee=26, l_ank=27, r_ank=28,
-           l_heel=29, r_heel=30, l_toe=31, r_toe=32)
 
 # MSR Action3D classes (a01..a20) and how they map onto avatar actions
 MSR_ACTIONS = ("high_arm_wave", "horizontal_arm_wave", "hammer", "hand_catch", "forward_punch", "high_throw",
@@ -76,30 +74,24 @@ def add_derived(j: np.ndarray) -> np.ndarray:
 
 
 def joints_from_mediapipe(world: np.ndarray, mirrored: bool = False) -> np.ndarray:
-    """MediaPipe Pose world landmarks (33, 3+) (metres, x image-right, y down, z away from the camera)
-    -> (20, 3) JOINTS in a right-handed y-up frame like Kinect's (x to the camera's left, z away)."""
-    w = np.asarray(world, dtype=np.float32)[:, :3] * np.array([-1.0, -1.0, 1.0], np.float32)
-    m = _MP
+    """MediaPipe Pose world landmarks (33, 3+) -> (20, 3) JOINTS in Kinect camera space (the frame the
+    model was trained in). Hands: mid-knuckles; feet: between heel and foot index; head: between the ears."""
+    w = kinect_points(np.asarray(world)[:, :3])
+    p = LM.POSE
     out = np.zeros((20, 3), np.float32)
-    for side, s in (("left", "l"), ("right", "r")):
-        out[J[f"{side}_shoulder"]] = w[m[f"{s}_sh"]]
-        out[J[f"{side}_elbow"]] = w[m[f"{s}_el"]]
-        out[J[f"{side}_wrist"]] = w[m[f"{s}_wr"]]
-        out[J[f"{side}_hand"]] = 0.5 * (w[m[f"{s}_pinky"]] + w[m[f"{s}_index"]])
-        out[J[f"{side}_hip"]] = w[m[f"{s}_hip"]]
-        out[J[f"{side}_knee"]] = w[m[f"{s}_knee"]]
-        out[J[f"{side}_ankle"]] = w[m[f"{s}_ank"]]
-        out[J[f"{side}_foot"]] = 0.5 * (w[m[f"{s}_heel"]] + w[m[f"{s}_toe"]])
-    out[J["head"]] = 0.5 * (w[m["l_ear"]] + w[m["r_ear"]])
+    for side in ("left", "right"):
+        for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+            out[J[f"{side}_{joint}"]] = w[p[f"{side}_{joint}"]]
+        out[J[f"{side}_hand"]] = 0.5 * (w[p[f"{side}_pinky"]] + w[p[f"{side}_index"]])
+        out[J[f"{side}_foot"]] = 0.5 * (w[p[f"{side}_heel"]] + w[p[f"{side}_foot_index"]])
+    out[J["head"]] = 0.5 * (w[LM.L_EAR] + w[LM.R_EAR])
     out = add_derived(out)
     return mirror_joints(out) if mirrored else out
 
 
 def mirror_joints(j: np.ndarray) -> np.ndarray:
     """Mirror a skeleton (..., 20, 3): swap left/right labels and negate x."""
-    out = np.asarray(j, dtype=np.float32)[..., MIRROR, :].copy()
-    out[..., 0] *= -1
-    return out
+    return reflect_x_pos(np.asarray(j, dtype=np.float32)[..., MIRROR, :]).astype(np.float32)
 
 
 def load_msr_skeleton(path: str | Path) -> np.ndarray:
@@ -157,13 +149,14 @@ def vertical_from_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tu
     None when the torso is degenerate (e.g. a body seen edge-on from above)."""
     w, h = image_size
     p = np.asarray(landmarks, np.float64)[:, :2] * (w, h)
-    shoulders = 0.5 * (p[_MP["l_sh"]] + p[_MP["r_sh"]])
-    hips = 0.5 * (p[_MP["l_hip"]] + p[_MP["r_hip"]])
+    shoulders = 0.5 * (p[LM.L_SH] + p[LM.R_SH])
+    hips = 0.5 * (p[LM.L_HIP] + p[LM.R_HIP])
     torso = float(np.linalg.norm(shoulders - hips))
     if torso < 1e-3 * h:
         return None
-    ankles = 0.5 * (p[_MP["l_ank"], 1] + p[_MP["r_ank"], 1])
-    return -hips[1] / torso, -ankles / torso
+    ankles = 0.5 * (p[LM.L_ANK, 1] + p[LM.R_ANK, 1])
+    up = MP_WORLD_TO_SUBJECT[1]  # image y points down
+    return up * hips[1] / torso, up * ankles / torso
 
 
 def head_angles(q_xyzw: np.ndarray) -> tuple[float, float]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..landmarks import FINGER_CHAINS, WRIST
+
 GESTURES = ("like", "dislike", "fist", "palm", "one", "peace", "ok", "rock")
-WRIST, THUMB, INDEX, MIDDLE, RING, LITTLE = 0, (1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20)
+THUMB, INDEX, MIDDLE, RING, LITTLE = (FINGER_CHAINS[f] for f in ("Thumb", "Index", "Middle", "Ring", "Little"))
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:

@@ -18,8 +18,12 @@ position, rotation = root rotation * Hips rotation.
 Coordinates: Unity is left-handed, +Y up, +Z forward, +X the avatar's right. BVH (and Blender's
 importer, which then turns Y-up into Z-up) is right-handed, +Y up; the character faces +Z with
 its right at -X. The conversion is the reflection across the YZ plane, as for Godot
-(docs/conventions.md): positions (x, y, z) -> (-x, y, z) * scale, quaternions
-(x, y, z, w) -> (x, -y, -z, w); the rotation matrix in BVH space is S * M * S, S = diag(-1, 1, 1).
+(docs/conventions.md; conventions.reflect_x_pos / reflect_x_quat): positions (x, y, z) -> (-x, y, z)
+* scale, quaternions (x, y, z, w) -> (x, -y, -z, w); the rotation matrix in BVH space is S * M * S,
+S = diag(-1, 1, 1).
+
+Order: readers take each MOTION line's values joint by joint in the order the HIERARCHY lists the
+joints (depth first), so `joints_for` returns exactly that order and both sections use it.
 Units: `scale=1` writes metres (Blender's importer default scale 1.0 gives a life-size
 armature); `scale=100` writes centimetres.
 """
@@ -35,6 +39,7 @@ from ..frame import AvatarFrame
 from ..progress import Progress
 from ..recording import RecordingReader
 from ..retarget import quat
+from ..retarget.conventions import reflect_x_pos, reflect_x_quat
 
 CHANNEL_ORDER = ("Zrotation", "Xrotation", "Yrotation")
 ROOT_CHANNELS = ("Xposition", "Yposition", "Zposition") + CHANNEL_ORDER
@@ -97,20 +102,6 @@ END_SITES: dict[str, tuple[float, float, float]] = {
     "LeftToes": (0.0, 0.0, 0.05), "RightToes": (0.0, 0.0, 0.05),
 }
 
-_S = np.diag([-1.0, 1.0, 1.0])
-
-
-def unity_to_bvh_pos(p) -> np.ndarray:
-    return np.asarray(p, dtype=np.float64) * np.array([-1.0, 1.0, 1.0])
-
-
-def unity_to_bvh_quat(q) -> np.ndarray:
-    q = np.array(q, dtype=np.float64)
-    q[..., 1] *= -1
-    q[..., 2] *= -1
-    return q
-
-
 def euler_zxy_deg(m: np.ndarray) -> tuple[float, float, float]:
     """Rotation matrix -> (z, x, y) degrees with m = Rz(z) @ Rx(x) @ Ry(y) (right-handed rotations)."""
     x = math.asin(max(-1.0, min(1.0, m[2, 1])))
@@ -123,22 +114,24 @@ def euler_zxy_deg(m: np.ndarray) -> tuple[float, float, float]:
     return math.degrees(z), math.degrees(x), math.degrees(y)
 
 
-def matrix_zxy_deg(z: float, x: float, y: float) -> np.ndarray:
-    """Inverse of euler_zxy_deg (what a BVH reader builds from the three channels)."""
-    z, x, y = map(math.radians, (z, x, y))
-    rz = np.array([[math.cos(z), -math.sin(z), 0], [math.sin(z), math.cos(z), 0], [0, 0, 1]])
-    rx = np.array([[1, 0, 0], [0, math.cos(x), -math.sin(x)], [0, math.sin(x), math.cos(x)]])
-    ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
-    return rz @ rx @ ry
-
-
 def bone_euler(q_unity) -> tuple[float, float, float]:
     """A Unity local rotation -> the BVH channels (Zrotation, Xrotation, Yrotation) in degrees."""
-    return euler_zxy_deg(quat.to_matrix(unity_to_bvh_quat(q_unity)))
+    return euler_zxy_deg(quat.to_matrix(reflect_x_quat(q_unity)))
+
+
+def _children(joints) -> dict[str, list[str]]:
+    """Each joint's exported children, in SKELETON order."""
+    out: dict[str, list[str]] = {j: [] for j in joints}
+    for j in SKELETON:
+        parent = SKELETON[j][0]
+        if j in out and parent is not None:
+            out[parent].append(j)
+    return out
 
 
 def joints_for(bone_names) -> list[str]:
-    """The exported joints, parents before children, in SKELETON order: recorded bones + ancestors."""
+    """The exported joints (recorded bones + their ancestors) in hierarchy order: depth first from the
+    Hips, children in SKELETON order. MOTION values follow this order, as BVH readers expect."""
     unknown = [b for b in bone_names if b not in SKELETON]
     if unknown:
         raise BridgeError(f"BVH export: unknown bone(s) {', '.join(unknown)}; expected Unity HumanBodyBones names")
@@ -147,19 +140,25 @@ def joints_for(bone_names) -> list[str]:
         while b is not None:
             want.add(b)
             b = SKELETON[b][0]
-    return [b for b in SKELETON if b in want]
+    children = _children(want)
+    order: list[str] = []
+
+    def visit(j: str) -> None:
+        order.append(j)
+        for c in children[j]:
+            visit(c)
+
+    visit("Hips")
+    return order
 
 
 def _hierarchy(joints: list[str], scale: float) -> list[str]:
-    children: dict[str, list[str]] = {j: [] for j in joints}
-    for j in joints:
-        parent = SKELETON[j][0]
-        if parent is not None:
-            children[parent].append(j)
+    """HIERARCHY lines for `joints` (from joints_for, whose order they reproduce)."""
+    children = _children(joints)
     lines = ["HIERARCHY"]
 
     def fmt(v) -> str:
-        return " ".join(f"{c:.6f}" for c in unity_to_bvh_pos(v) * scale)
+        return " ".join(f"{c:.6f}" for c in reflect_x_pos(v) * scale)
 
     def emit(j: str, depth: int) -> None:
         ind = "  " * depth
@@ -197,7 +196,7 @@ def frame_values(f: AvatarFrame, joints: list[str], scale: float) -> list[float]
     for j in joints:
         q = rot.get(j, quat.IDENTITY)
         if j == "Hips":
-            vals += list(unity_to_bvh_pos(np.asarray(SKELETON["Hips"][1]) + f.root_position) * scale)
+            vals += list(reflect_x_pos(np.asarray(SKELETON["Hips"][1]) + f.root_position) * scale)
             q = quat.multiply(f.root_rotation, q)
         vals += bone_euler(q)
     return vals

@@ -1,8 +1,8 @@
 """Pose world landmarks -> local rotations of Unity HumanBodyBones (+ hips position), vectorised.
 
 Pipeline per frame (conventions: retarget/conventions.py, docs/body.md):
-  1. MediaPipe world landmarks (metres, x image right, y down, z away from the camera) -> subject
-     space, Unity's frame with the avatar's left = the person's left: (x, y, z) -> (-x, -y, -z).
+  1. MediaPipe world landmarks -> subject space (conventions.subject_points: Unity's frame with the
+     avatar's left = the person's left).
   2. World rotation of each bone = the look rotation taking its T-pose rest direction
      (humanoid.REST_DIR) onto the observed segment direction, with a reference vector fixing the
      twist: upper arms/legs use the plane of the bend (so the elbow and knee become hinges about the
@@ -23,19 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..landmarks import (L_ANK, L_EAR, L_EL, L_HEEL, L_HIP, L_INDEX, L_KNEE, L_PINKY, L_SH, L_TOE, L_WR, NOSE,
+                         R_ANK, R_EAR, R_EL, R_HEEL, R_HIP, R_INDEX, R_KNEE, R_PINKY, R_SH, R_TOE, R_WR)
 from . import humanoid as H
 from . import quat
-from .conventions import reflect_x_pos
+from .conventions import MP_WORLD_TO_SUBJECT, reflect_x_pos, reflect_x_quat, subject_points
 from .limb_filter import GateSettings, LimbGate, RotationSmoother
-
-# BlazePose indices
-NOSE, L_EAR, R_EAR = 0, 7, 8
-L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 11, 12, 13, 14, 15, 16
-L_PINKY, R_PINKY, L_INDEX, R_INDEX = 17, 18, 19, 20
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 23, 24, 25, 26, 27, 28
-L_HEEL, R_HEEL, L_TOE, R_TOE = 29, 30, 31, 32
-
-MP_WORLD_TO_SUBJECT = np.array([-1.0, -1.0, -1.0])
 
 BODY_BONES: tuple[str, ...] = (
     "Hips", "LeftUpperLeg", "RightUpperLeg", "LeftLowerLeg", "RightLowerLeg", "LeftFoot", "RightFoot",
@@ -103,11 +96,6 @@ class BodyPose:
     mirrored: bool
 
 
-def subject_points(world_landmarks: np.ndarray) -> np.ndarray:
-    """MediaPipe pose/hand world landmarks -> subject space (Unity frame, avatar's left = person's left)."""
-    return np.asarray(world_landmarks, dtype=np.float64) * MP_WORLD_TO_SUBJECT
-
-
 def _bend_weight(a: np.ndarray, b: np.ndarray, lo_deg: float = 6.0, hi_deg: float = 25.0) -> np.ndarray:
     """0 when segments a, b (..., 3) are nearly straight, 1 when bent by hi_deg or more."""
     c = np.sum(H.normalize(a) * H.normalize(b), -1)
@@ -116,7 +104,7 @@ def _bend_weight(a: np.ndarray, b: np.ndarray, lo_deg: float = 6.0, hi_deg: floa
 
 
 _X, _Y, _Z = np.eye(3)
-_ARM_REST = np.array([[-1.0, 0, 0], [1.0, 0, 0]])  # left, right
+_ARM_REST = np.stack([H.REST_DIR["LeftUpperArm"], H.REST_DIR["RightUpperArm"]])
 _SIDE_SIGN = np.array([[1.0], [-1.0]])
 
 
@@ -377,14 +365,10 @@ class BodySolver:
             sw_img = abs(lm[L_SH, 0] - lm[R_SH, 0])
             sw_world = abs(P[L_SH, 0] - P[R_SH, 0])
             if sw_img > 0.02:
-                # image x right = the person's left = subject -X
-                x = -((lm[L_HIP, 0] + lm[R_HIP, 0]) / 2 - 0.5) * (sw_world / sw_img) * scale
+                x = MP_WORLD_TO_SUBJECT[0] * ((lm[L_HIP, 0] + lm[R_HIP, 0]) / 2 - 0.5) * (sw_world / sw_img) * scale
         lim = self.s.max_root_offset_m
         return np.clip(np.array([x, y, 0.0]), -lim, lim)
 
 
 def _mirror(q: np.ndarray) -> np.ndarray:
-    r = q[_MIRROR].copy()
-    r[:, 1] *= -1
-    r[:, 2] *= -1
-    return r
+    return reflect_x_quat(q[_MIRROR])

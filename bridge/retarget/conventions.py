@@ -10,14 +10,20 @@ Output space (what leaves the sidecar): Unity's, as the VMC protocol and EVMC4U 
   * bone rotations are local to the parent bone, relative to the normalized T-pose of
     UniVRM/EVMC4U (every bone's rest rotation is identity).
 
-Input space (MediaPipe): image x right, y down for normalized landmarks; the facial
+Input space (MediaPipe): normalized image landmarks have x right, y down; pose and hand world
+landmarks (metres) share those x and y directions, with z away from the camera; the facial
 transformation matrix is right-handed, +Y up, +Z from the face towards the camera, in cm.
+Landmark indices are in bridge/landmarks.py.
 
 Subject space vs mirror: the trackers' results are first turned into *subject space*,
 where the avatar's left is the person's own left (first person, as in VRChat). With
 `mirror = true` (the default for a desktop/VTuber view) the avatar instead behaves like the
 person's reflection: X is negated for positions, quaternions become (x, -y, -z, w), and
 Left/Right blendshapes and eyes swap. VRChat output is first person and never mirrored.
+
+Action model space (classify/action.py): Kinect v1 camera space, which MSR Action3D is recorded in
+and the action model was trained on: right-handed, +Y up, +X the subject's right (the sensor's
+left), +Z from the sensor towards the subject's back; that is subject space with Z reversed.
 """
 from __future__ import annotations
 
@@ -26,6 +32,23 @@ import numpy as np
 # Reflection that takes MediaPipe's right-handed camera frame into subject space:
 # the person's left (+X in MediaPipe, image right) becomes the avatar's left (-X in Unity).
 MP_TO_SUBJECT = np.diag([-1.0, 1.0, 1.0])
+# Per-axis signs taking MediaPipe pose/hand world landmarks (and the directions of normalized image
+# landmarks) into subject space: image right is the person's left, image down is down, away from the
+# camera is the person's back.
+MP_WORLD_TO_SUBJECT = np.array([-1.0, -1.0, -1.0])
+# Per-axis signs taking subject space into the action model's Kinect camera space.
+SUBJECT_TO_KINECT = np.array([1.0, 1.0, -1.0])
+
+
+def subject_points(world_landmarks: np.ndarray) -> np.ndarray:
+    """MediaPipe pose/hand world landmarks (..., 3) -> subject space (float64)."""
+    return np.asarray(world_landmarks, dtype=np.float64) * MP_WORLD_TO_SUBJECT
+
+
+def kinect_points(world_landmarks: np.ndarray) -> np.ndarray:
+    """MediaPipe pose world landmarks (..., 3) -> the action model's Kinect camera space (float32,
+    the precision the model was trained and is run in; sign flips are exact in either precision)."""
+    return (subject_points(world_landmarks) * SUBJECT_TO_KINECT).astype(np.float32)
 
 
 def reflect_x_quat(q: np.ndarray) -> np.ndarray:
@@ -37,6 +60,7 @@ def reflect_x_quat(q: np.ndarray) -> np.ndarray:
 
 
 def reflect_x_pos(p: np.ndarray) -> np.ndarray:
+    """Mirror positions across the YZ plane (x negated). Works on (..., 3)."""
     out = np.array(p, dtype=np.float64, copy=True)
     out[..., 0] = -out[..., 0]
     return out

@@ -1,10 +1,11 @@
 """21 hand landmarks -> finger bone rotations (Proximal/Intermediate/Distal, thumb..little) and the hand's rotation.
 
-Conventions (docs/body.md): subject space as for the body (MediaPipe world (x, y, z) -> (-x, -y, -z),
-the avatar's left = the person's left); rest = VRM T-pose (fingers along -X for the left hand and
-+X for the right, palms -Y, thumbs 45 degrees forward). Unity's thumb bones are VRM 1.0's
-metacarpal/proximal/distal: ThumbProximal = landmarks 1->2 (CMC->MCP), ThumbIntermediate = 2->3,
-ThumbDistal = 3->4; the other fingers' Proximal = MCP->PIP, Intermediate = PIP->DIP, Distal = DIP->tip.
+Conventions (docs/body.md): subject space as for the body (conventions.subject_points, the avatar's
+left = the person's left); landmark indices from bridge/landmarks.py (FINGER_CHAINS); rest = VRM
+T-pose (fingers along -X for the left hand and +X for the right, palms -Y, thumbs 45 degrees
+forward). Unity's thumb bones are VRM 1.0's metacarpal/proximal/distal: ThumbProximal = CMC->MCP,
+ThumbIntermediate = MCP->IP, ThumbDistal = IP->tip; the other fingers' Proximal = MCP->PIP,
+Intermediate = PIP->DIP, Distal = DIP->tip.
 
 The hand's world rotation comes from its own landmarks (wrist -> middle knuckle, palm normal);
 each finger bone's world rotation takes its rest direction onto the observed segment with the
@@ -25,23 +26,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..landmarks import FINGER_CHAINS, INDEX_MCP, L_WR, MIDDLE_MCP, PINKY_MCP, R_WR, WRIST
 from . import humanoid as H
 from . import quat
+from .conventions import reflect_x_quat, subject_points
 from .limb_filter import GateSettings, LimbGate, RotationSmoother
 
-CHAINS: dict[str, tuple[int, int, int, int]] = {
-    "Thumb": (1, 2, 3, 4), "Index": (5, 6, 7, 8), "Middle": (9, 10, 11, 12), "Ring": (13, 14, 15, 16),
-    "Little": (17, 18, 19, 20),
-}
 SIDES = ("Left", "Right")
 FINGER_NAMES: dict[str, tuple[str, ...]] = {s: H.finger_bones(s) for s in SIDES}
 HAND_BONES: tuple[str, ...] = FINGER_NAMES["Left"] + FINGER_NAMES["Right"]  # 30 rows
-_SEG_FROM = np.array([CHAINS[f][k] for f in H.FINGERS for k in range(3)])
-_SEG_TO = np.array([CHAINS[f][k + 1] for f in H.FINGERS for k in range(3)])
+_SEG_FROM = np.array([FINGER_CHAINS[f][k] for f in H.FINGERS for k in range(3)])
+_SEG_TO = np.array([FINGER_CHAINS[f][k + 1] for f in H.FINGERS for k in range(3)])
 _IS_THUMB = np.array([f == "Thumb" for f in H.FINGERS for _ in range(3)])
 _PARENT_ROW = np.array([-1 if k == 0 else 3 * i + k - 1 for i in range(5) for k in range(3)])
 _MIRROR = H.mirror_permutation(HAND_BONES)
-MP_WORLD_TO_SUBJECT = np.array([-1.0, -1.0, -1.0])
 
 
 def _rest(side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,19 +55,15 @@ def _rest(side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _REST = {s: _rest(s) for s in SIDES}
-_HAND_DIR = {"Left": np.array([-1.0, 0, 0]), "Right": np.array([1.0, 0, 0])}
-
-
-def subject_points(world_landmarks: np.ndarray) -> np.ndarray:
-    return np.asarray(world_landmarks, dtype=np.float64) * MP_WORLD_TO_SUBJECT
+_HAND_DIR = {s: H.REST_DIR[f"{s}Hand"] for s in SIDES}
 
 
 def hand_world_rotation(P: np.ndarray, side: str) -> np.ndarray:
     """Subject-space hand landmarks (21, 3) -> the hand's world rotation (4,) against the T-pose
     (wrist -> middle knuckle along -X/+X, palm normal -Y)."""
-    d = P[9] - P[0]
-    n = np.cross(P[5] - P[0], P[17] - P[0]) * (1.0 if side == "Left" else -1.0)
-    ref = H.perpendicular_ref(d, n, np.cross(d, P[5] - P[17]))
+    d = P[MIDDLE_MCP] - P[WRIST]
+    n = np.cross(P[INDEX_MCP] - P[WRIST], P[PINKY_MCP] - P[WRIST]) * (1.0 if side == "Left" else -1.0)
+    ref = H.perpendicular_ref(d, n, np.cross(d, P[INDEX_MCP] - P[PINKY_MCP]))
     return H.look_rotation(_HAND_DIR[side], np.array([0.0, -1.0, 0.0]), d, ref)
 
 
@@ -138,7 +132,8 @@ class HandSolver:
         # one physical hand found twice: keep the more confident detection
         for a in range(len(hands)):
             for b in range(a + 1, len(hands)):
-                if a in dets and b in dets and np.linalg.norm(hands[a].landmarks[0, :2] - hands[b].landmarks[0, :2]) < self.s.duplicate_distance:
+                apart = np.linalg.norm(hands[a].landmarks[WRIST, :2] - hands[b].landmarks[WRIST, :2])
+                if a in dets and b in dets and apart < self.s.duplicate_distance:
                     dets.remove(b if hands[a].score >= hands[b].score else a)
         expected: dict[str, np.ndarray] = {}
         for side in SIDES:
@@ -152,7 +147,7 @@ class HandSolver:
             h = hands[i]
             c = 0.0 if h.side.capitalize() == side else self.s.label_weight * (2 * h.score - 1 + 1e-3)
             if side in expected:
-                c += self.s.position_weight * float(np.linalg.norm(h.landmarks[0, :2] - expected[side]))
+                c += self.s.position_weight * float(np.linalg.norm(h.landmarks[WRIST, :2] - expected[side]))
             elif expected:  # a hand appearing on a side with no track, while the other side has one
                 c += self.s.new_hand_cost
             return c
@@ -190,7 +185,7 @@ class HandSolver:
             w_hand, local, _ = solve_hand(subject_points(h.world), side)
             live[15 * k:15 * (k + 1)] = local
             hand_world[side] = w_hand
-            self._last_pos[side] = (h.landmarks[0, :2].copy(), t)
+            self._last_pos[side] = (h.landmarks[WRIST, :2].copy(), t)
             self._last_world[side] = (w_hand, t)
         for side in SIDES:  # a hand missing for a moment keeps its last rotation for the body (no flicker
             # between the hand landmarker's and the pose's estimate); after hold_s the pose's takes over
@@ -202,46 +197,20 @@ class HandSolver:
         out = self.smoother(held, w, self.rest, t, self.still)
         present = {s: float(self.gate.weight[s]) for s in SIDES}
         if self.mirror:
-            out = out[_MIRROR].copy()
-            out[:, 1] *= -1
-            out[:, 2] *= -1
+            out = reflect_x_quat(out[_MIRROR])
             present = {"Left": present["Right"], "Right": present["Left"]}
         return HandsPose(HAND_BONES, out, hand_world, present, assigned, self.mirror)
-
-
-def hands_in_view(hands: list, margin: float = 0.1) -> bool:
-    """Whether any detected hand (tracking.hands.HandObservation) has its wrist inside the image (with a
-    margin): with PoseObservation.any_hand_in_view, the rule for running hand inference on the next frame."""
-    return any(bool(np.all((h.landmarks[0, :2] >= -margin) & (h.landmarks[0, :2] <= 1 + margin))) for h in hands)
 
 
 def pose_wrists(landmarks: np.ndarray | None, visibility: np.ndarray | None,
                 min_visibility: float = 0.5) -> dict[str, np.ndarray | None]:
     """The pose's wrists in normalized image coordinates, for HandSolver.solve's side assignment
-    (PoseObservation.landmarks/.visibility; BlazePose 15 = left wrist, 16 = right wrist)."""
+    (PoseObservation.landmarks/.visibility)."""
     out: dict[str, np.ndarray | None] = {"Left": None, "Right": None}
     if landmarks is None:
         return out
-    for side, i in (("Left", 15), ("Right", 16)):
+    for side, i in (("Left", L_WR), ("Right", R_WR)):
         if visibility is None or visibility[i] >= min_visibility:
             out[side] = np.asarray(landmarks[i, :2], dtype=np.float64)
     return out
 
-
-def finger_curl_deg(P: np.ndarray) -> np.ndarray:
-    """Per finger (thumb..little, (5,)), in degrees from landmark positions alone (0 = straight): the four
-    fingers sum their knuckle bend against the hand's direction (wrist -> middle knuckle) and their two
-    finger-joint bends; the thumb sums its MCP and IP bends."""
-    P = np.asarray(P, dtype=np.float64)
-    out = np.zeros(5)
-    for k, f in enumerate(H.FINGERS):
-        c = CHAINS[f]
-        segs = [P[c[j + 1]] - P[c[j]] for j in range(3)]
-        if f != "Thumb":
-            segs = [P[9] - P[0]] + segs
-        out[k] = sum(_angle(a, b) for a, b in zip(segs[:-1], segs[1:]))
-    return out
-
-
-def _angle(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(H.normalize(a), H.normalize(b)), -1.0, 1.0))))

@@ -11,13 +11,14 @@ Rest pose = VRM T-pose (VRM 1.0 `tpose.md`), every bone's rest rotation identity
 `REST_DIR[b]` is the unit direction from bone b's joint towards its main child in the rest pose;
 `REST_OFFSET[b]` is b's joint relative to its parent's joint (metres, an average adult VRM: the
 solvers never use lengths, only directions, so any proportions give the same rotations).
-Also: vectorised rotation helpers (look rotations, matrices <-> quaternions) and forward kinematics.
+Also: vectorised rotation helpers (look rotations, matrices -> quaternions, swing/twist).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import quat
+from .conventions import reflect_x_quat
 
 # Unity's HumanBodyBones enum, in its order (0 .. 54; LastBone = 55 is not a bone).
 BONES: tuple[str, ...] = (
@@ -143,11 +144,6 @@ def _rest_dirs() -> dict[str, np.ndarray]:
 
 
 REST_DIR: dict[str, np.ndarray] = _rest_dirs()
-# Tip length of bones without a child joint (for FK drawings and tests)
-TIP_LENGTH = {"Head": 0.20, "LeftToes": 0.05, "RightToes": 0.05, "LeftEye": 0.01, "RightEye": 0.01, "Jaw": 0.05}
-for _s in ("Left", "Right"):
-    for _f in FINGERS:
-        TIP_LENGTH[f"{_s}{_f}Distal"] = 0.02
 
 
 def mirror_permutation(names: tuple[str, ...]) -> np.ndarray:
@@ -158,10 +154,7 @@ def mirror_permutation(names: tuple[str, ...]) -> np.ndarray:
 
 def mirror_rotations(names: tuple[str, ...], rotations: np.ndarray) -> np.ndarray:
     """The reflection of a pose across the YZ plane: row i gets mirror-side bone's (x, -y, -z, w)."""
-    r = np.asarray(rotations, dtype=np.float64)[mirror_permutation(names)].copy()
-    r[..., 1] *= -1
-    r[..., 2] *= -1
-    return r
+    return reflect_x_quat(np.asarray(rotations, dtype=np.float64)[mirror_permutation(names)])
 
 
 # --- vectorised rotation helpers -------------------------------------------------------------------------
@@ -206,17 +199,6 @@ def mat_to_quat(m: np.ndarray) -> np.ndarray:
     for i, c in enumerate((x, y, z, w)):
         q = np.where((k == i)[..., None], c, q)
     return normalize(q)
-
-
-def quat_to_mat(q: np.ndarray) -> np.ndarray:
-    """(..., 4) -> (..., 3, 3); the same matrix as quat.to_matrix, vectorised."""
-    q = np.asarray(q, dtype=np.float64)
-    x, y, z, w = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-        np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-        np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
 
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -271,29 +253,6 @@ def power(q: np.ndarray, t: float | np.ndarray) -> np.ndarray:
     """q^t along the shortest path (slerp from identity)."""
     q = np.asarray(q, dtype=np.float64)
     return quat.slerp(np.broadcast_to(quat.IDENTITY, q.shape), q, t)
-
-
-def forward_kinematics(names: tuple[str, ...], local: np.ndarray, offsets: dict[str, np.ndarray] | None = None,
-                       hips_position: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Applies local rotations to the T-pose skeleton; bones not in `names` stay at rest (identity).
-
-    Returns (world rotation (4,), world joint position (3,)) per bone of BONES. `offsets` defaults
-    to REST_OFFSET (any lengths along the same rest directions give the same angles).
-    """
-    off = REST_OFFSET if offsets is None else offsets
-    loc = {n: np.asarray(local[i], dtype=np.float64) for i, n in enumerate(names)}
-    rot: dict[str, np.ndarray] = {}
-    pos: dict[str, np.ndarray] = {}
-    for b in _TOPO:
-        p = PARENT[b]
-        lq = loc.get(b, quat.IDENTITY)
-        if p is None:
-            rot[b] = lq
-            pos[b] = off["Hips"] if hips_position is None else np.asarray(hips_position, dtype=np.float64)
-        else:
-            rot[b] = quat.multiply(rot[p], lq)
-            pos[b] = pos[p] + rotate(rot[p], off[b])
-    return rot, pos
 
 
 def _topological() -> tuple[str, ...]:

@@ -62,7 +62,7 @@ class Trackers:
             return False
         if not self.skip_hands or self._last_pose is None:
             return True
-        from ..retarget.hands import hands_in_view
+        from .hands import hands_in_view
         return self._last_pose.any_hand_in_view() or hands_in_view(self._last_hands)
 
     @staticmethod

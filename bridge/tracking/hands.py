@@ -8,8 +8,7 @@ camera) and "Right" on the right wrist; on the HaGRID fixtures 41 of 42 labelled
 pose wrists the same way (tests/test_hands.py keeps checking this). Camera and video frames reach the
 sidecar unmirrored, so `side` = label.lower(); pass `input_mirrored=True` only if frames were flipped
 before tracking. `mp_label` keeps MediaPipe's raw label.
-Landmarks: 0 wrist; thumb 1 CMC, 2 MCP, 3 IP, 4 tip; index 5-8, middle 9-12, ring 13-16, little 17-20
-(MCP, PIP, DIP, tip).
+Landmarks: MediaPipe's 21 hand landmarks, indices in bridge/landmarks.py (HAND_NAMES, FINGER_CHAINS).
 """
 from __future__ import annotations
 
@@ -17,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..landmarks import WRIST
 from .landmarker import Landmarker, points
 
-N_HAND = 21
 # MediaPipe's label -> the person's own side in an unmirrored image (measured, see the module docstring).
 PERSON_SIDE = {"Left": "left", "Right": "right"}
 
@@ -69,3 +68,10 @@ class HandTracker(Landmarker):
                 side = "left" if side == "right" else "right"
             hands.append(HandObservation(side, float(cats[0].score), points(lms), points(wl), label))
         return hands
+
+
+def hands_in_view(hands: list[HandObservation], margin: float = 0.1) -> bool:
+    """Whether any detected hand has its wrist inside the image (with a margin): with
+    PoseObservation.any_hand_in_view, the rule for running hand inference on the next frame."""
+    return any(bool(np.all((h.landmarks[WRIST, :2] >= -margin) & (h.landmarks[WRIST, :2] <= 1 + margin)))
+               for h in hands)

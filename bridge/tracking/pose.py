@@ -1,8 +1,7 @@
 """MediaPipe PoseLandmarker -> plain arrays. Nothing outside bridge/tracking/ sees MediaPipe types.
 
-Landmark indices are BlazePose's 33 (0 nose, 11/12 left/right shoulder, 13/14 elbows, 15/16 wrists,
-17-22 pinky/index/thumb knuckles, 23/24 hips, 25/26 knees, 27/28 ankles, 29/30 heels, 31/32 foot index).
-"Left" is the person's own left (it appears on the image's right in an unmirrored camera image).
+Landmark indices are BlazePose's 33, named in bridge/landmarks.py (POSE_NAMES). "Left" is the person's
+own left (it appears on the image's right in an unmirrored camera image).
 """
 from __future__ import annotations
 
@@ -11,18 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
+from ..landmarks import POSE
 from .landmarker import Landmarker, points
 
-N_POSE = 33
-NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)
-INDEX = {n: i for i, n in enumerate(NAMES)}
-MODEL_VARIANTS = ("lite", "full", "heavy")
+MODEL_VARIANTS = ("lite", "full")  # both ship in the package; nothing is downloaded
 
 
 @dataclass(slots=True)
@@ -37,7 +28,7 @@ class PoseObservation:
         """Whether any of the person's `side` ('left'/'right') hand landmarks (wrist, pinky, index, thumb)
         is inside the image (with a margin) and visible or likely present: when neither hand is, hand
         inference cannot find a hand the pose knows about and the pipeline may skip it."""
-        idx = [INDEX[f"{side}_{n}"] for n in ("wrist", "pinky", "index", "thumb")]
+        idx = [POSE[f"{side}_{n}"] for n in ("wrist", "pinky", "index", "thumb")]
         xy = self.landmarks[idx, :2]
         inside = np.all((xy >= -margin) & (xy <= 1 + margin), axis=1)
         likely = (self.visibility[idx] >= min_visibility) | (self.presence[idx] >= min_presence)
@@ -50,32 +41,26 @@ class PoseObservation:
 
 @dataclass(frozen=True, slots=True)
 class PoseTrackerSettings:
-    model: str = "full"  # lite | full | heavy (heavy: build it first with models/build_pose_landmarker.py --heavy)
+    model: str = "full"  # lite | full
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
 
 
 class PoseTracker(Landmarker):
-    """PoseLandmarker (lite/full/heavy), one person, with world landmarks."""
+    """PoseLandmarker (lite or full), one person, with world landmarks."""
 
     def __init__(self, settings: PoseTrackerSettings = PoseTrackerSettings(), still_images: bool = False):
         if settings.model not in MODEL_VARIANTS:
             raise ModelError(f"pose model {settings.model!r} is not one of {', '.join(MODEL_VARIANTS)}")
         self.model = settings.model
-        try:
-            super().__init__(f"pose_landmarker_{settings.model}", "PoseLandmarker", "PoseLandmarkerOptions", dict(
-                num_poses=1,
-                min_pose_detection_confidence=settings.min_detection_confidence,
-                min_pose_presence_confidence=settings.min_presence_confidence,
-                min_tracking_confidence=settings.min_tracking_confidence,
-                output_segmentation_masks=False,
-            ), still_images, "python models/build_pose_landmarker.py")
-        except ModelError as e:
-            if settings.model == "heavy":
-                raise ModelError(f"{e} (the heavy model is built on demand: "
-                                 "`python models/build_pose_landmarker.py --heavy`)") from None
-            raise
+        super().__init__(f"pose_landmarker_{settings.model}", "PoseLandmarker", "PoseLandmarkerOptions", dict(
+            num_poses=1,
+            min_pose_detection_confidence=settings.min_detection_confidence,
+            min_pose_presence_confidence=settings.min_presence_confidence,
+            min_tracking_confidence=settings.min_tracking_confidence,
+            output_segmentation_masks=False,
+        ), still_images)
 
     def process(self, rgb: np.ndarray, timestamp_ms: int) -> PoseObservation | None:
         """Track one RGB uint8 image; timestamps must increase (older ones are bumped forward)."""
