@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .classes import ACTIONS, EXPRESSIONS, GESTURES
 from .errors import ConfigError, show_key
 from .mapping import PRESETS, MappingSpec, parse_spec
 from .reactions import Reaction, parse_reactions
@@ -246,10 +247,7 @@ def from_tables(tables: dict, origin: str = "config") -> Config:
 
 def _known_classes(cfg: Config) -> dict[str, tuple[str, ...]]:
     """Class names a [reactions] entry may name (actions only for the shipped action model)."""
-    from .classify.action import ACTIONS
-    from .classify.expression import CLASSES
-    from .classify.gesture import GESTURES
-    known = {"expression": CLASSES, "mood": CLASSES, "gesture": GESTURES}
+    known = {"expression": EXPRESSIONS, "mood": EXPRESSIONS, "gesture": GESTURES}
     if cfg.classify.action_model == "action_msr_tcn" and not cfg.classify.action_model_dir:
         known["action"] = ACTIONS
     return known

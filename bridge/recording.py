@@ -308,9 +308,9 @@ def meta_for(cfg, source=None) -> dict:
 
 
 def attach_recorder(pipeline, path: str | Path, landmarks: bool = False) -> RecordingWriter:
-    """Create a writer with the pipeline's metadata and register it as a listener."""
+    """Create a writer with the pipeline's metadata and add it to the pipeline's outputs."""
     w = RecordingWriter(path, landmarks, meta_for(pipeline.cfg, pipeline.source))
-    pipeline.listeners.append(w.write)
+    pipeline.outputs.listeners.append(w.write)
     return w
 
 

@@ -17,7 +17,7 @@ ROOT = Path(bridge.__file__).parent
 # Imported by anyone; they import only each other (types, names, conventions, maths, small utilities).
 LEAVES = {"bridge", "bridge.errors", "bridge.arkit", "bridge.frame", "bridge.landmarks", "bridge.classes",
           "bridge.retarget.conventions", "bridge.retarget.quat", "bridge.filters", "bridge.models",
-          "bridge.calibration", "bridge.progress", "bridge.status"}
+          "bridge.calibration", "bridge.progress", "bridge.status", "bridge.tracking.native_logs"}
 # Stages in data-flow order: (module prefix, rank). The longest matching prefix wins.
 STAGES = [("bridge.sources", 0), ("bridge.tracking", 1), ("bridge.retarget", 2), ("bridge.classify", 3),
           ("bridge.reactions", 3), ("bridge.mapping", 4), ("bridge.presets", 4), ("bridge.protocols", 6),
@@ -134,3 +134,4 @@ def test_the_check_catches_a_backward_import():
     g["bridge.frame"] = {"bridge.arkit"}
     g["bridge.arkit"] = {"bridge.frame"}
     assert any(set(c) >= {"bridge.frame", "bridge.arkit"} for c in cycles(g))
+

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import landmarks as LM
+from ..classes import ACTIONS, RULE_ACTIONS
 from ..retarget.conventions import MP_WORLD_TO_SUBJECT, kinect_points, reflect_x_pos
 from .onnx_runner import OnnxModel
 
@@ -58,8 +59,6 @@ AVATAR_FROM_MODEL = {
     "bow": ("bend",),
     "idle": ("idle",),
 }
-RULE_ACTIONS = ("raise_hand", "nod", "head_shake", "jump", "squat")
-ACTIONS = tuple(AVATAR_FROM_MODEL) + RULE_ACTIONS
 # held states get start/end events; the others are one-shot triggers
 HELD_ACTIONS = ("idle", "raise_hand", "squat")
 

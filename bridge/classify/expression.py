@@ -6,11 +6,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..classes import EXPRESSIONS
 from ..errors import ModelError
 from .face_crop import face_crop
 from .onnx_runner import OnnxModel
 
-CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # FER2013 order
+CLASSES = EXPRESSIONS
 DEFAULT_MODEL = "expression_fusion"  # the highest measured PublicTest accuracy (docs/models.md); 1.4 ms at 10 Hz
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..classes import GESTURES
 from ..landmarks import FINGER_CHAINS, WRIST
 
-GESTURES = ("like", "dislike", "fist", "palm", "one", "peace", "ok", "rock")
 THUMB, INDEX, MIDDLE, RING, LITTLE = (FINGER_CHAINS[f] for f in ("Thumb", "Index", "Middle", "Ring", "Little"))
 
 

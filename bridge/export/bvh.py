@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BridgeError
-from ..frame import AvatarFrame
+from ..frame import Person
 from ..progress import Progress
 from ..recording import RecordingReader
 from ..retarget import quat
@@ -189,8 +189,8 @@ def _hierarchy(joints: list[str], scale: float) -> list[str]:
     return lines
 
 
-def frame_values(f: AvatarFrame, joints: list[str], scale: float) -> list[float]:
-    """One MOTION line's numbers for `f`, in hierarchy order."""
+def frame_values(f: Person, joints: list[str], scale: float) -> list[float]:
+    """One MOTION line's numbers for person `f`, in hierarchy order."""
     rot = {n: f.bone_rotations[i] for i, n in enumerate(f.bone_names)}
     vals: list[float] = []
     for j in joints:
@@ -206,7 +206,7 @@ def export_bvh(recording: str | Path, out: str | Path, fps: float | None = None,
                progress: bool = False) -> int:
     """Write `out` (BVH) from `recording`; returns the number of frames."""
     reader = RecordingReader(recording)
-    frames = reader.frames()
+    frames = [f.people[0] for f in reader.frames()]
     rate = fps or reader.fps
     joints = joints_for({n for f in frames for n in f.bone_names} or set(reader.bone_names))
     out = Path(out)

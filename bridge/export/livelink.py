@@ -27,7 +27,7 @@ import math
 from pathlib import Path
 
 from ..arkit import ARKIT_NAMES, INDEX
-from ..frame import AvatarFrame
+from ..frame import Person
 from ..progress import Progress
 from ..recording import RecordingReader
 from ..retarget import quat
@@ -64,8 +64,8 @@ def timecode(t: float, fps: float) -> str:
     return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}:{ff:02d}.{int(sub * 1000):03d}"
 
 
-def rotations(f: AvatarFrame) -> list[float]:
-    """The 9 rotation columns (radians, Live Link Face signs) from a frame's avatar-space face."""
+def rotations(f: Person) -> list[float]:
+    """The 9 rotation columns (radians, Live Link Face signs) from a person's avatar-space face."""
     # Unity's Quaternion.Euler decomposition: pitch about X (+ = down), yaw about Y (+ = right), roll about Z
     # (+ = right ear up, i.e. tilting to the left).
     pitch, yaw, roll = quat.to_euler_deg(f.face.head_rotation)
@@ -74,7 +74,7 @@ def rotations(f: AvatarFrame) -> list[float]:
     return [r(yaw), r(-pitch), r(-roll), r(ly), r(-lp), 0.0, r(ry), r(-rp), 0.0]
 
 
-def row(f: AvatarFrame, t: float, fps: float) -> list[str]:
+def row(f: Person, t: float, fps: float) -> list[str]:
     shapes = f.face.blendshapes
     return ([timecode(t, fps), str(BLEND_SHAPE_COUNT)] + [f"{float(shapes[i]):.6f}" for i in _ORDER] +
             [f"{v:.6f}" for v in rotations(f)])
@@ -92,6 +92,6 @@ def export_livelink(recording: str | Path, out: str | Path, fps: float | None = 
             Progress(len(frames), f"Live Link CSV {out.name}", "frames", enabled=progress) as bar:
         fh.write(",".join(HEADER) + "\n")
         for f in frames:
-            fh.write(",".join(row(f, f.source_time - t0, rate)) + "\n")
+            fh.write(",".join(row(f.people[0], f.source_time - t0, rate)) + "\n")
             bar.update()
     return len(frames)
