@@ -155,16 +155,21 @@ class Pipeline:
         profile = load_profile(self.profile_path)
         if profile is not None:
             log.info("calibration profile %s loaded", self.profile_path)
-        self.trackers = Trackers(cfg, source.still, face=tracker)
-        self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
-        self._vrchat_filter = vrchat.ChangeFilter()
         self.vmc: UdpSender | None = None
         self.vrchat: UdpSender | None = None
         self.ws: WebSocketServer | None = None
-        self._configure(cfg)
-        self.live = LiveEdits()
         self.preview: PreviewEncoder | None = None
-        self.watcher = ConfigWatcher(config_path, self._layered, self._offer_config) if config_path else None
+        self.watcher: ConfigWatcher | None = None
+        self.trackers = Trackers(cfg, source.still, face=tracker)
+        try:
+            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
+            self._vrchat_filter = vrchat.ChangeFilter()
+            self._configure(cfg)
+            self.live = LiveEdits()
+            self.watcher = ConfigWatcher(config_path, self._layered, self._offer_config) if config_path else None
+        except BaseException:
+            self._close_outputs()  # the landmarkers now, not in a destructor at interpreter exit
+            raise
 
     # --- configuration ------------------------------------------------------------------
     def _configure(self, cfg: Config) -> None:
@@ -410,7 +415,7 @@ class Pipeline:
             t2 = t2b
         self._send(frame, state)
         if self.preview is not None and self.ws is not None and self.ws.preview_wanted:
-            self.preview.offer(frame.seq, src.rgb, None if obs.face is None else obs.face.landmarks)
+            self.preview.offer(frame.seq, src.rgb, obs)
         t3 = time.perf_counter()
         frame.timings_ms.update(send=(t3 - t2) * 1000, total=track_ms + (t3 - t1) * 1000)
         self.stats.add(frame)
@@ -444,18 +449,27 @@ class Pipeline:
             self.ws.publish_frame(jsonframe.frame_message(frame), bool(frame.events))
 
     def close(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
-        self.source.close()
-        if self.preview is not None:
-            self.preview.close()
-            self.preview = None
-        if self.ws is not None:
-            self.ws.stop()
-            self.ws = None
-        for s in (self.vmc, self.vrchat):
-            if s is not None:
-                s.close()
-        self.trackers.close()
+        try:
+            self.source.close()
+        finally:
+            self._close_outputs()
         if self._calibration_future is not None and not self._calibration_future.done():
             self._calibration_future.set_result((False, "the source ended before calibration finished"))
+
+    def _close_outputs(self) -> None:
+        """Everything the pipeline opened, not the source (its caller owns it until construction
+        succeeds); the landmarkers are closed even when closing something else fails."""
+        try:
+            if self.watcher is not None:
+                self.watcher.stop()
+            if self.preview is not None:
+                self.preview.close()
+                self.preview = None
+            if self.ws is not None:
+                self.ws.stop()
+                self.ws = None
+            for s in (self.vmc, self.vrchat):
+                if s is not None:
+                    s.close()
+        finally:
+            self.trackers.close()
