@@ -10,7 +10,7 @@ shared fairly), each in VIDEO mode with its own landmarker instances:
                 the image (decided from the last frame, so the three still start together);
 and the retargeting (BodySolver + HandSolver) cost per frame. Prints per-landmarker median ms,
 their sum, fps of each mode and the overlapped/sequential ratio (goal > 1.3).
-Usage: python bench/bench_body.py [VIDEO] [--frames N] [--rounds N] [--pose-model lite|full|heavy] [--json FILE]
+Usage: python bench/bench_body.py [VIDEO] [--frames N] [--rounds N] [--pose-model lite|full] [--json FILE]
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--pose-model", default="full", choices=["lite", "full", "heavy"])
+    ap.add_argument("--pose-model", default="full", choices=["lite", "full"])
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     frames = decode(args.video, args.frames)

@@ -3,7 +3,8 @@
 `process_videos` runs each video through the same Pipeline as `avatar-bridge run --fast`
 (tracking, solving, filtering, mapping, mirroring from the config) with every transport off,
 records every frame to `OUT/<video stem>.abr` and exports it (`.csv` Live Link Face, `.bvh`).
-One face tracker is shared by all videos, so the model is loaded once.
+One face tracker is shared by all videos, so the face model is loaded once; the pose and hand
+trackers (`[pose]`, `[hands]`, or `process --pose --hands`) are made per video.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def process_videos(paths, out_dir: str | Path, formats=FORMATS, progress: bool =
     from .export import export
     from .pipeline import Pipeline
     from .sources import open_source
-    from .tracking.face import FaceTracker
+    from .tracking.face import FaceTracker, FaceTrackerSettings
 
     formats = tuple(formats)
     bad = [f for f in formats if f not in FORMATS]
@@ -80,9 +81,11 @@ def process_videos(paths, out_dir: str | Path, formats=FORMATS, progress: bool =
     except OSError as e:
         raise BridgeError(f"cannot create output folder {out_dir} ({e.strerror})") from None
     cfg = offline_config(cfg, tables)
-    own_tracker = tracker is None
+    own_tracker = tracker is None and cfg.face.enabled
     if own_tracker:
-        tracker = FaceTracker()
+        f = cfg.face
+        tracker = FaceTracker(FaceTrackerSettings(f.min_detection_confidence, f.min_detection_confidence,
+                                                  f.min_tracking_confidence))
     results: list[VideoResult] = []
     used: set[str] = set()
     try:
@@ -98,6 +101,8 @@ def process_videos(paths, out_dir: str | Path, formats=FORMATS, progress: bool =
             total = _frame_count(video)
             if max_frames is not None:
                 total = min(total, max_frames) if total else max_frames
+            if tracker is not None:
+                tracker.forget()  # the last video's face is not where this one's is
             try:
                 pipeline = Pipeline(cfg, source, max_frames=max_frames, tracker=tracker)
             except BaseException:

@@ -18,6 +18,10 @@ def demo_clip() -> Path:
     return Path(str(resources.files("bridge.assets").joinpath("demo_face.mp4")))
 
 
+DEFAULT_PORTS = {"--vmc": 39539, "--vrchat": 9000, "--ws": 8765}
+PROFILE = "~/.config/avatar-bridge/calibration.json"
+
+
 def host_port(text: str, flag: str) -> tuple[str, int]:
     """'HOST:PORT', '[v6]:PORT' or 'PORT' (loopback)."""
     host, sep, port = text.rpartition(":")
@@ -25,74 +29,97 @@ def host_port(text: str, flag: str) -> tuple[str, int]:
         host, port = "127.0.0.1", text
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ConfigError(f"{flag} {text!r}: expected HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:39539")
+        raise ConfigError(f"{flag} {text!r}: expected HOST:PORT with a port from 1 to 65535, "
+                          f"e.g. 127.0.0.1:{DEFAULT_PORTS.get(flag, 39539)}")
     return host, int(port)
 
 
-def overrides_from(args: argparse.Namespace) -> dict:
-    """Flags -> raw config tables, validated exactly like the config file."""
+def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
+    """Flags -> (raw config tables, validated exactly like the config file; the flag as typed per
+    (section, key), so that an error names the flag rather than a config key)."""
     o: dict = {}
+    labels: dict = {}
 
-    def put(section: str, **kv) -> None:
+    def put(section: str, flag: str, **kv) -> None:
         o.setdefault(section, {}).update(kv)
+        labels.update({(section, k): flag for k in kv})
 
     if getattr(args, "source", None) is not None:
-        put("source", input=str(args.source))
+        put("source", f"--source {args.source}", input=str(args.source))
     if getattr(args, "loop", False):
-        put("source", loop=True)
+        put("source", "--loop", loop=True)
     if getattr(args, "fast", False):
-        put("source", fast=True)
+        put("source", "--fast", fast=True)
     if getattr(args, "mirror", None) is not None:
-        put("source", mirror=args.mirror)
+        put("source", "--mirror" if args.mirror else "--no-mirror", mirror=args.mirror)
     if getattr(args, "face", None) is False:
-        put("face", enabled=False)
+        put("face", "--no-face", enabled=False)
     if getattr(args, "pose", None):
-        put("pose", enabled=True, model=args.pose)
+        put("pose", f"--pose {args.pose}", enabled=True, model=args.pose)
     if getattr(args, "body_mode", None):
-        put("pose", mode=args.body_mode)
+        put("pose", f"--body-mode {args.body_mode}", mode=args.body_mode)
     if getattr(args, "hands", False):
-        put("hands", enabled=True)
+        put("hands", "--hands", enabled=True)
     if getattr(args, "preset", None):
-        put("mapping", preset=args.preset)
+        put("mapping", f"--preset {args.preset}", preset=args.preset)
     if getattr(args, "calibration", None):
-        put("calibration", profile=str(args.calibration))
+        put("calibration", f"--calibration {args.calibration}", profile=str(args.calibration))
     if getattr(args, "vmc", None):
         h, p = host_port(args.vmc, "--vmc")
-        put("vmc", enabled=True, host=h, port=p)
+        put("vmc", f"--vmc {args.vmc}", enabled=True, host=h, port=p)
     if getattr(args, "no_vmc", False):
-        put("vmc", enabled=False)
+        put("vmc", "--no-vmc", enabled=False)
     if getattr(args, "vrchat", None):
         h, p = host_port(args.vrchat, "--vrchat")
-        put("vrchat", enabled=True, host=h, port=p)
+        put("vrchat", f"--vrchat {args.vrchat}", enabled=True, host=h, port=p)
     if getattr(args, "vrchat_names", None):
-        put("vrchat", names=args.vrchat_names)
+        put("vrchat", f"--vrchat-names {args.vrchat_names}", names=args.vrchat_names)
     if getattr(args, "ws", None):
         h, p = host_port(args.ws, "--ws")
-        put("websocket", enabled=True, host=h, port=p)
+        put("websocket", f"--ws {args.ws}", enabled=True, host=h, port=p)
     if getattr(args, "no_ws", False):
-        put("websocket", enabled=False)
+        put("websocket", "--no-ws", enabled=False)
     if getattr(args, "ws_allow_remote", False):
-        put("websocket", allow_remote=True)
+        put("websocket", "--ws-allow-remote", allow_remote=True)
     if getattr(args, "ws_token", None):
-        put("websocket", token=args.ws_token)
-    return o
+        put("websocket", "--ws-token", token=args.ws_token)
+    return o, labels
 
 
-def _add_common(p: argparse.ArgumentParser, source_help: str) -> None:
+def positive_int(text: str) -> int:
+    """argparse type for counts such as --max-frames: a whole number, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return n
+
+
+def _add_common(p: argparse.ArgumentParser, source_help: str,
+                calibration_help: str = f"calibration profile to use (default {PROFILE})") -> None:
     p.add_argument("--source", help=source_help)
     p.add_argument("--loop", action="store_true", help="restart a video/image source at its end")
     p.add_argument("--fast", action="store_true", help="process as fast as possible instead of at the source's frame rate")
-    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+    add_tracking_flags(p, calibration_help)
+    add_transport_flags(p)
+
+
+def add_tracking_flags(p: argparse.ArgumentParser,
+                       calibration_help: str = f"calibration profile to use (default {PROFILE})") -> None:
+    """What to track and how it maps: shared by every command that runs the trackers (run, process, ...)."""
+    from .config import POSE_MODELS
     p.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="avatar mirrors you (default)")
     p.add_argument("--no-mirror", dest="mirror", action="store_false", help="avatar is you (first person)")
     p.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
-    p.add_argument("--calibration", type=Path, help="calibration profile to use")
+    p.add_argument("--calibration", type=Path, metavar="FILE", help=calibration_help)
     p.add_argument("--no-face", dest="face", action="store_false", default=None, help="no face tracking")
-    p.add_argument("--pose", nargs="?", const="full", choices=("lite", "full", "heavy"),
-                   help="body tracking (model: lite, full (default) or heavy)")
+    p.add_argument("--pose", nargs="?", const="full", choices=POSE_MODELS,
+                   help=f"body tracking (model: {' or '.join(POSE_MODELS)}; default full)")
     p.add_argument("--body-mode", choices=("auto", "full", "upper"), help="upper = seated: legs at rest, hips fixed")
     p.add_argument("--hands", action="store_true", help="finger tracking")
-    add_transport_flags(p)
 
 
 def add_transport_flags(p: argparse.ArgumentParser) -> None:
@@ -120,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the full pipeline on the built-in clip and show what is sent")
     _add_common(demo, "override the built-in clip")
     cal = sub.add_parser("calibrate", help="capture your neutral face (and optionally extremes) into a profile")
-    _add_common(cal, "camera index or video (default: camera 0)")
+    _add_common(cal, "camera index or video (default: camera 0)", f"profile file to write (default {PROFILE})")
     cal.add_argument("--seconds", type=float, default=None, help="neutral capture length (default from config, 2 s)")
     cal.add_argument("--extremes", type=float, default=0.0, metavar="SECONDS",
                      help="then capture big expressions for this long to set each shape's range")
@@ -135,12 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _load_config(args: argparse.Namespace, default_source: str | None = None):
-    from .config import load
-    o = overrides_from(args)
-    if default_source and "input" not in o.get("source", {}):
-        o.setdefault("source", {})["input"] = default_source
-    return load(args.config, o), o
+def load_config(args: argparse.Namespace, defaults: dict | None = None):
+    """(config, flag overrides) for a command: the file, then `defaults` (the command's own), then the flags."""
+    from .config import deep_merge, load
+    o, labels = overrides_from(args)
+    o = deep_merge(defaults or {}, o)
+    return load(args.config, o, labels), o
 
 
 def _make_pipeline(args: argparse.Namespace, cfg, overrides):
@@ -173,7 +200,7 @@ def _install_sigterm(pipeline) -> None:
 
 def cmd_run(args: argparse.Namespace, status) -> int:
     """`run`, and `record` (the same with --out FILE: every output frame is also saved)."""
-    cfg, o = _load_config(args)
+    cfg, o = load_config(args)
     pipeline = _make_pipeline(args, cfg, o)
     writer = None
     if getattr(args, "out", None) is not None:
@@ -211,7 +238,7 @@ def _status_text(pipeline) -> str:
 
 def cmd_demo(args: argparse.Namespace, status) -> int:
     from .monitor import Monitor
-    cfg, o = _load_config(args, default_source=str(demo_clip()))
+    cfg, o = load_config(args, {"source": {"input": str(demo_clip())}})
     pipeline = _make_pipeline(args, cfg, o)
     _install_sigterm(pipeline)
     monitor = Monitor(sys.stdout, cfg)
@@ -223,11 +250,8 @@ def cmd_demo(args: argparse.Namespace, status) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, status) -> int:
-    o = overrides_from(args)
-    for section in ("vmc", "vrchat", "websocket"):  # calibration sends nothing unless asked to
-        o.setdefault(section, {}).setdefault("enabled", False)
-    from .config import load
-    cfg = load(args.config, o)
+    quiet = {section: {"enabled": False} for section in ("vmc", "vrchat", "websocket")}
+    cfg, o = load_config(args, quiet)  # calibration sends nothing unless asked to
     pipeline = _make_pipeline(args, cfg, o)
     _install_sigterm(pipeline)
     seconds = args.seconds or cfg.calibration.neutral_seconds
@@ -235,9 +259,9 @@ def cmd_calibrate(args: argparse.Namespace, status) -> int:
     def announce(phase: str, secs: float) -> None:
         status.clear()
         if phase == "neutral":
-            print(f"Look at the screen with a relaxed, neutral face for {secs:.0f} s ...", flush=True)
+            print(f"Look at the screen with a relaxed, neutral face for {secs:g} s ...", flush=True)
         else:
-            print(f"Now make big expressions for {secs:.0f} s: open your mouth wide, smile, frown, raise and "
+            print(f"Now make big expressions for {secs:g} s: open your mouth wide, smile, frown, raise and "
                   "lower your brows, puff your cheeks, blink, look around ...", flush=True)
 
     from concurrent.futures import Future

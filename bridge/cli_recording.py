@@ -18,7 +18,7 @@ log = logging.getLogger("avatar_bridge")
 
 def add_commands(sub) -> None:
     """Add record, replay, export and process to `sub` (build_parser's subparsers)."""
-    from .cli import _add_common, add_transport_flags
+    from .cli import _add_common, add_tracking_flags, add_transport_flags, positive_int
 
     rec = sub.add_parser("record", help="like run, and also save every output frame to a recording file")
     _add_common(rec, "camera index, video file, image file or image folder (default: camera 0)")
@@ -28,7 +28,7 @@ def add_commands(sub) -> None:
     rep.add_argument("file", type=Path, help="recording (.abr) made by `avatar-bridge record`")
     rep.add_argument("--loop", action="store_true", help="start again at the end, forever")
     rep.add_argument("--speed", type=float, default=1.0, metavar="X", help="playback speed (default 1 = original timing)")
-    rep.add_argument("--max-frames", type=int, metavar="N", help="stop after sending N frames")
+    rep.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after sending N frames")
     add_transport_flags(rep)
 
     exp = sub.add_parser("export", help="convert a recording to Live Link Face CSV or BVH")
@@ -45,12 +45,9 @@ def add_commands(sub) -> None:
     pro.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     pro.add_argument("--formats", default="abr,csv,bvh", help="comma-separated: abr, csv, bvh (default: all)")
     pro.add_argument("--landmarks", action="store_true", help="also store the raw 478 face landmarks per frame")
-    pro.add_argument("--config", type=Path, help="TOML config file (face, filter, mapping, ...)")
-    pro.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="avatar mirrors you (default)")
-    pro.add_argument("--no-mirror", dest="mirror", action="store_false", help="first person")
-    pro.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
-    pro.add_argument("--calibration", type=Path, help="calibration profile to use")
-    pro.add_argument("--max-frames", type=int, metavar="N", help="at most N frames per video")
+    pro.add_argument("--config", type=Path, help="TOML config file (face, pose, hands, filter, mapping, ...)")
+    add_tracking_flags(pro)
+    pro.add_argument("--max-frames", type=positive_int, metavar="N", help="at most N frames per video")
     pro.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     pro.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
@@ -71,23 +68,23 @@ def setup_recording(args: argparse.Namespace, pipeline):
 
 
 def cmd_replay(args: argparse.Namespace, status) -> int:
-    from .cli import _describe_outputs, overrides_from
-    from .config import load
+    from .cli import _describe_outputs, load_config
     from .errors import BridgeError
     from .replay import replay
     if not args.speed > 0:
         raise BridgeError(f"--speed {args.speed:g}: must be greater than 0 (1 = original speed, 0.5 = half)")
-    o = overrides_from(args)
-    o.pop("source", None)
-    cfg = load(args.config, o)
+    cfg, _ = load_config(args)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    log.info("replaying %s%s at %gx | %s", args.file, " (looping)" if args.loop else "", args.speed,
-             " | ".join(_describe_outputs(cfg)))
+
+    def started() -> None:
+        log.info("replaying %s%s at %gx | %s", args.file, " (looping)" if args.loop else "", args.speed,
+                 " | ".join(_describe_outputs(cfg)))
+
     on_frame = None if args.quiet else (lambda f: status.update(f"replay: frame {f.seq} | t {f.source_time:7.2f} s"))
     try:
         stats = replay(args.file, cfg, loop=args.loop, max_frames=args.max_frames, speed=args.speed, stop=stop,
-                       on_frame=on_frame)
+                       on_frame=on_frame, on_start=started)
     finally:
         status.clear()
     log.info("done: %d frames sent in %.1f s (%d loops), worst lateness %.1f ms", stats.frames, stats.duration_s,
@@ -111,10 +108,8 @@ def cmd_export(args: argparse.Namespace, status) -> int:
 
 def cmd_process(args: argparse.Namespace, status) -> int:
     from .batch import process_videos
-    from .cli import overrides_from
-    from .config import load
-    o = overrides_from(args)
-    cfg = load(args.config, o)
+    from .cli import load_config
+    cfg, _ = load_config(args)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     results = process_videos(args.videos, args.out, formats, progress=not args.quiet, cfg=cfg,
                              landmarks=args.landmarks, max_frames=args.max_frames)

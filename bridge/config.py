@@ -7,6 +7,9 @@ Command-line flags are applied as overrides on the raw tables, so they are valid
 from __future__ import annotations
 
 import dataclasses
+import functools
+import ipaddress
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,9 @@ from .classes import ACTIONS, EXPRESSIONS, GESTURES
 from .errors import ConfigError, show_key
 from .mapping import PRESETS, MappingSpec, parse_spec
 from .reactions import Reaction, parse_reactions
+
+
+POSE_MODELS = ("lite", "full")  # the pose models that ship; nothing is downloaded at run time
 
 
 def _range(lo: float | None = None, hi: float | None = None, choices: tuple | None = None, doc: str = "") -> dict:
@@ -48,7 +54,7 @@ class FaceSettings:
 @dataclass(frozen=True)
 class PoseSettings:
     enabled: bool = False
-    model: str = field(default="full", metadata=_range(choices=("lite", "full", "heavy"), doc="heavy: build it first"))
+    model: str = field(default="full", metadata=_range(choices=POSE_MODELS, doc="lite is faster, full more accurate"))
     min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
     min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
     mode: str = field(default="auto", metadata=_range(choices=("auto", "full", "upper"),
@@ -184,6 +190,31 @@ OTHER_SECTIONS = ("reactions",)  # free-form tables with their own parser
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """Says where a value came from, so an error names what the user wrote: the file's key, the
+    flag as typed (`labels`, e.g. ("websocket", "host") -> "--ws 0.0.0.0:8765"), or for other
+    overrides, such as edits sent over the WebSocket, just the key."""
+    path: str | None
+    file: dict
+    overrides: dict
+    labels: dict
+
+    def prefix(self, section: str) -> str:
+        """The file's name, when the whole section comes from the file."""
+        return f"{self.path}: " if self.path and section in self.file and section not in self.overrides else ""
+
+    def section(self, name: str) -> str:
+        return f"{self.prefix(name)}[{name}]"
+
+    def value(self, section: str, key: str, value: Any) -> str:
+        overridden = isinstance(self.overrides.get(section), dict) and key in self.overrides[section]
+        if overridden and (section, key) in self.labels:
+            return self.labels[(section, key)]
+        prefix = "" if overridden or not self.path else f"{self.path}: "
+        return f"{prefix}[{section}] {key} = {value!r}"
+
+
 def _coerce(where: str, f: dataclasses.Field, value: Any) -> Any:
     typ = {"bool": bool, "int": int, "float": float, "str": str}[f.type]  # annotations are strings here
     ok = (isinstance(value, bool) if typ is bool else
@@ -191,29 +222,29 @@ def _coerce(where: str, f: dataclasses.Field, value: Any) -> Any:
           isinstance(value, (int, float)) and not isinstance(value, bool) if typ is float else
           isinstance(value, str))
     if not ok:
-        raise ConfigError(f"{where} = {value!r}: expected {_TYPE_NAMES[typ]}")
+        raise ConfigError(f"{where}: expected {_TYPE_NAMES[typ]}")
     if typ is float:
         value = float(value)
     meta = f.metadata
     if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{where} = {value!r}: allowed values are {', '.join(map(str, meta['choices']))}")
+        raise ConfigError(f"{where}: allowed values are {', '.join(map(str, meta['choices']))}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{where} = {value!r}: must be between {lo} and {hi}")
+        raise ConfigError(f"{where}: must be between {lo} and {hi}")
     return value
 
 
-def _section(name: str, cls: type, table: Any, origin: str) -> Any:
+def _section(name: str, cls: type, table: Any, origin: _Origin) -> Any:
     if not isinstance(table, dict):
-        raise ConfigError(f"{origin}: [{name}] must be a table")
+        raise ConfigError(f"{origin.section(name)} must be a table")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "spec"}
     kwargs = {}
     for key, value in table.items():
         if name == "mapping" and key in ("outputs", "shapes"):
             continue
         if key not in fields:
-            raise ConfigError(f"{origin}: unknown key [{name}] {show_key(key)}; allowed: {', '.join(fields)}")
-        where = f"{origin}: [{name}] {key}"
+            raise ConfigError(f"{origin.prefix(name)}unknown key [{name}] {show_key(key)}; allowed: {', '.join(fields)}")
+        where = origin.value(name, key, value)
         if key == "drop":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}: expected a list of output names")
@@ -221,28 +252,66 @@ def _section(name: str, cls: type, table: Any, origin: str) -> Any:
         else:
             kwargs[key] = _coerce(where, fields[key], value)
     if name == "mapping":
-        kwargs["spec"] = parse_spec(f"{origin}: [mapping]", table)
+        own = origin.file.get("mapping")
+        if origin.path and isinstance(own, dict) and "mapping" in origin.overrides:
+            parse_spec(f"{origin.path}: [mapping]", own)  # the file's own mistakes are named as the file's
+        kwargs["spec"] = parse_spec(origin.section("mapping"), table)
     return cls(**kwargs)
 
 
 def from_tables(tables: dict, origin: str = "config") -> Config:
+    """Validated settings from raw tables; every error starts with `origin` (a file name)."""
+    return _build(tables, _Origin(origin, tables, {}, {}))
+
+
+def _build(tables: dict, origin: _Origin) -> Config:
     unknown = set(tables) - set(SECTIONS) - set(OTHER_SECTIONS)
     if unknown:
-        raise ConfigError(f"{origin}: unknown section [{show_key(sorted(unknown)[0])}]; "
+        first = sorted(unknown)[0]
+        raise ConfigError(f"{origin.prefix(first)}unknown section [{show_key(first)}]; "
                           f"allowed: {', '.join((*SECTIONS, *OTHER_SECTIONS))}")
     cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
     if "reactions" in tables:
-        cfg = dataclasses.replace(cfg, reactions=parse_reactions(f"{origin}: [reactions]", tables["reactions"],
+        cfg = dataclasses.replace(cfg, reactions=parse_reactions(origin.section("reactions"), tables["reactions"],
                                                                  _known_classes(cfg)))
+    for section in ("vmc", "vrchat", "websocket"):
+        s = getattr(cfg, section)
+        if s.enabled:
+            _check_host(origin.value(section, "host", s.host), s.host)
     ws = cfg.websocket
     if ws.enabled and not _is_loopback(ws.host):
+        where = origin.value("websocket", "host", ws.host)
         if not ws.allow_remote:
-            raise ConfigError(f"{origin}: [websocket] host = {ws.host!r} exposes the control socket to the "
-                              "network; set [websocket] allow_remote = true (or --ws-allow-remote) if you mean it")
+            raise ConfigError(f"{where}: this exposes the control socket to the network; add --ws-allow-remote "
+                              "(or set [websocket] allow_remote = true) if you mean it")
         if len(ws.token) < 16:
-            raise ConfigError(f"{origin}: [websocket] host = {ws.host!r} is reachable from the network, so "
-                              "[websocket] token must be set to a secret of at least 16 characters (or --ws-token)")
+            raise ConfigError(f"{where}: reachable from the network, so clients must present a token: pass "
+                              "--ws-token SECRET (at least 16 characters) or set [websocket] token")
     return cfg
+
+
+def _check_host(where: str, host: str) -> None:
+    """A destination must be an IP address or resolve now, before any model loads, not fail later."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        if host.replace(".", "").isdigit():
+            raise ConfigError(f"{where}: {host!r} is not a valid IP address (four numbers from 0 to 255, "
+                              "e.g. 127.0.0.1)") from None
+    try:
+        _resolve(host)
+    except ValueError:  # UnicodeError: a label over 63 characters
+        raise ConfigError(f"{where}: not a valid host name; use an IP address such as 127.0.0.1") from None
+    except socket.gaierror as e:
+        raise ConfigError(f"{where}: cannot resolve the host name ({e.strerror}); use an IP address such as "
+                          "127.0.0.1 or a name this machine can resolve") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve(host: str) -> None:
+    """Cached so that reloads and live edits do not look the same name up again (failures are not cached)."""
+    socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
 
 
 def _known_classes(cfg: Config) -> dict[str, tuple[str, ...]]:
@@ -279,6 +348,9 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load(path: Path | None, overrides: dict | None = None) -> Config:
+def load(path: Path | None, overrides: dict | None = None, labels: dict | None = None) -> Config:
+    """The file at `path` (or the defaults) with `overrides` (flags, live edits) layered on top.
+    `labels` maps (section, key) of an override to the flag as the user typed it, for errors."""
     tables = read_tables(path) if path else {}
-    return from_tables(deep_merge(tables, overrides or {}), str(path) if path else "flags")
+    over = overrides or {}
+    return _build(deep_merge(tables, over), _Origin(str(path) if path else None, tables, over, labels or {}))

@@ -26,23 +26,29 @@ class Monitor:
         self._print("  (Ctrl+C to stop; point VSeeFace/VNyan/EVMC4U at the VMC port to see an avatar move)")
 
     def on_frame(self, frame) -> None:
-        if not self._dumped and frame.face.found and frame.face.presence >= 1.0:
+        """A status line a second; the first frame with a fully present face is also decoded, right
+        after its own status line, so the two always describe the same frame."""
+        dump = not self._dumped and frame.face.found and frame.face.presence >= 1.0
+        now = time.monotonic()
+        if dump or now - self._last >= self.interval_s:
+            self._last = now
+            self._print(self._status(frame))
+        if dump:
             self._dumped = True
             self._dump(frame)
-        now = time.monotonic()
-        if now - self._last < self.interval_s:
-            return
-        self._last = now
+
+    @staticmethod
+    def _status(frame) -> str:
         pitch, yaw, roll = quat.to_euler_deg(frame.face.head_rotation)
         top = np.argsort(frame.blend_values)[::-1][:4]
         shapes = " ".join(f"{frame.blend_names[i]} {frame.blend_values[i]:.2f}" for i in top)
         face = "face " if frame.face.found else "NO FACE"
-        self._print(f"t={frame.source_time:6.2f}s {face} head yaw {yaw:+5.1f} pitch {pitch:+5.1f} "
-                    f"roll {roll:+5.1f} | {shapes} | track {frame.timings_ms.get('track', 0):.1f} ms")
+        return (f"t={frame.source_time:6.2f}s {face} head yaw {yaw:+5.1f} pitch {pitch:+5.1f} "
+                f"roll {roll:+5.1f} | {shapes} | track {frame.timings_ms.get('track', 0):.1f} ms")
 
     def _dump(self, frame) -> None:
         packets = vmc.encode_vmc(frame, 0.0)
-        self._print(f"one VMC frame = {len(packets)} UDP datagrams ({sum(map(len, packets))} bytes), decoded:")
+        self._print(f"that frame as VMC = {len(packets)} UDP datagrams ({sum(map(len, packets))} bytes), decoded:")
         shown = 0
         for p in packets:
             for m in OscBundle(p):

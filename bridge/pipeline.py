@@ -232,10 +232,14 @@ class Pipeline:
             listener(frame)
 
     def close(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
-        self.source.close()
-        self.outputs.close()
-        self.trackers.close()
+        """Closes everything; the landmarkers even when closing something else fails (no destructor
+        may run at interpreter exit)."""
+        try:
+            if self.watcher is not None:
+                self.watcher.stop()
+            self.source.close()
+            self.outputs.close()
+        finally:
+            self.trackers.close()
         if self._calibration is not None and self._calibration[1] is not None and not self._calibration[1].done():
             self._calibration[1].set_result((False, "the source ended before calibration finished"))

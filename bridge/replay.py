@@ -50,9 +50,11 @@ def _load(path: Path) -> tuple[RecordingReader, list[AvatarFrame]]:
 
 
 def replay(path: str | Path, cfg: Config, loop: bool = False, max_frames: int | None = None, speed: float = 1.0,
-           stop: threading.Event | None = None, on_frame=None) -> ReplayStats:
+           stop: threading.Event | None = None, on_frame=None, on_start=None) -> ReplayStats:
     """Send `path` to the transports enabled in `cfg`; returns when done, after `max_frames`
-    frames, or when `stop` is set. `on_frame(frame)` is called after each frame is sent."""
+    frames, or when `stop` is set. `on_start()` is called once the recording has been read and the
+    transports are up (so nothing announces a replay that cannot happen); `on_frame(frame)` after
+    each frame is sent."""
     if not speed > 0:
         raise BridgeError(f"--speed {speed}: must be greater than 0 (1 = original speed)")
     path = Path(path)
@@ -72,6 +74,8 @@ def replay(path: str | Path, cfg: Config, loop: bool = False, max_frames: int | 
     seq = 0
     try:
         outputs.start((first.blend_names, first.bone_names))
+        if on_start is not None:
+            on_start()
         t0 = time.monotonic()
         while not stop.is_set():
             for f in frames:

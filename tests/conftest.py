@@ -1,3 +1,4 @@
+import inspect
 import os
 import shutil
 import socket
@@ -5,18 +6,57 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
 FIXTURES = Path(os.environ.get("AVATAR_BRIDGE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 FACE = FIXTURES / "face"
+NO_FIXTURES = (f"needs the real test media, not found at {FIXTURES}: they are not in the repository "
+               "(licences); point AVATAR_BRIDGE_FIXTURES at a copy (README, Test)")
 
 
-def pytest_configure(config):
-    if not FACE.is_dir():
-        raise pytest.UsageError(f"test fixtures not found at {FIXTURES}: set AVATAR_BRIDGE_FIXTURES")
+def _is_media(value) -> bool:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_is_media(v) for v in value)
+    return isinstance(value, Path) and (value == FIXTURES or FIXTURES in value.parents)
+
+
+def _code_uses_media(code: types.CodeType, env: dict, seen: set) -> bool:
+    """Whether code names a media path (FACE, a module's VIDEO = FACE / ...) itself, in a nested
+    function or lambda, or through a function of the test suite that it calls."""
+    for name in code.co_names:
+        value = env[name] if name in env else globals().get(name)  # also `from conftest import FACE` in a test
+        if _is_media(value):
+            return True
+        if inspect.isfunction(value) and value not in seen and TESTS in Path(value.__code__.co_filename).parents:
+            seen.add(value)
+            if _code_uses_media(value.__code__, value.__globals__, seen):
+                return True
+    return any(isinstance(c, types.CodeType) and _code_uses_media(c, env, seen) for c in code.co_consts)
+
+
+def _uses_media(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and _is_media(list(callspec.params.values())):
+        return True
+    funcs = [item.function]
+    for name in item.fixturenames:
+        funcs += [d.func for d in item._fixtureinfo.name2fixturedefs.get(name, ())]
+    seen: set = set()
+    return any(_code_uses_media(f.__code__, f.__globals__, seen) for f in funcs if inspect.isfunction(f))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without the media every test that reads them is skipped, saying why; the rest still run."""
+    if FACE.is_dir():
+        return
+    for item in items:
+        if isinstance(item, pytest.Function) and _uses_media(item):
+            item.add_marker(pytest.mark.skip(reason=NO_FIXTURES))
 
 
 def free_port(kind=socket.SOCK_DGRAM) -> int:

@@ -92,3 +92,38 @@ def test_hot_reload_keeps_last_good_config(tmp_path, caplog):
     path.write_text('[mapping]\npreset = "arkit"\n')
     w.check()
     assert got[-1].mapping.preset == "arkit"
+
+
+@pytest.mark.parametrize("tables, message", [
+    ({"vmc": {"host": "nosuchhost.invalid"}}, "[vmc] host = 'nosuchhost.invalid': cannot resolve"),
+    ({"vrchat": {"enabled": True, "host": "300.1.1.1"}}, "[vrchat] host = '300.1.1.1': '300.1.1.1' is not a valid IP"),
+    ({"websocket": {"host": "nosuchhost.invalid", "allow_remote": True, "token": "x" * 16}},
+     "[websocket] host = 'nosuchhost.invalid': cannot resolve"),
+    ({"pose": {"model": "heavy"}}, "[pose] model = 'heavy': allowed values are lite, full"),
+])
+def test_hosts_resolve_and_only_shipped_models_are_offered(tables, message):
+    with pytest.raises(ConfigError) as e:
+        from_tables(tables, "my.toml")
+    assert str(e.value).startswith(f"my.toml: {message}")
+    assert from_tables({"vmc": {"host": "nosuchhost.invalid", "enabled": False}})  # only used addresses matter
+
+
+def test_errors_say_where_the_value_came_from(tmp_path):
+    """A flag's value is named as typed, a file's by its key, a live edit (a WebSocket set_preset) by
+    its key alone: never an internal origin such as "flags:"."""
+    labels = {("websocket", "host"): "--ws 0.0.0.0:8765", ("websocket", "port"): "--ws 0.0.0.0:8765"}
+    with pytest.raises(ConfigError) as e:
+        load(None, {"websocket": {"host": "0.0.0.0", "port": 8765}}, labels)
+    assert str(e.value).startswith("--ws 0.0.0.0:8765: this exposes the control socket") and "--ws-allow-remote" in str(e.value)
+    path = tmp_path / "c.toml"
+    path.write_text('[mapping]\npreset = "vrm0"\n[vmc]\nport = 0\n')
+    with pytest.raises(ConfigError) as e:
+        load(path, {"mapping": {"preset": "vrm1"}, "vmc": {"host": "127.0.0.2"}})
+    assert str(e.value) == f"{path}: [vmc] port = 0: must be between 1 and 65535"  # the file's own mistake
+    path.write_text('[mapping]\npreset = "vrm0"\n')
+    with pytest.raises(ConfigError) as e:
+        load(path, {"mapping": {"preset": "nope"}})
+    assert str(e.value) == "[mapping] preset = 'nope': allowed values are arkit, vrm0, vrm1, none"
+    with pytest.raises(ConfigError) as e:
+        load(path, {"mapping": {"outputs": {"Smile": {"mouthSmile": 1}}}})
+    assert str(e.value).startswith("[mapping]") and "unknown shape 'mouthSmile'" in str(e.value)

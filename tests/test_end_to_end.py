@@ -44,7 +44,7 @@ def test_run_streams_vmc_and_websocket():
     received: list = []
     stop = threading.Event()
     controls = ['{"type":"ping","id":1}', "not json", '{"type":"explode","id":"x"}', '{"type":"pause","id":2}',
-                '{"type":"resume","id":3}']
+                '{"type":"resume","id":3}', '{"type":"set_preset","id":4,"preset":"vrm3"}']
     t = threading.Thread(target=_ws_collect, args=(ws_port, received, stop, controls), daemon=True)
     t.start()
     proc = subprocess.run(
@@ -86,6 +86,9 @@ def test_run_streams_vmc_and_websocket():
     assert replies["x"]["ok"] is False and "unknown type 'explode'" in replies["x"]["message"]
     assert any(m["type"] == "reply" and m["id"] is None and "not valid JSON" in m["message"] for m in received)
     assert replies[2]["ok"] and replies[3]["ok"]
+    # a bad live edit names the key it would set, not an internal origin such as "flags:"
+    assert replies[4]["ok"] is False
+    assert replies[4]["message"] == "[mapping] preset = 'vrm3': allowed values are arkit, vrm0, vrm1, none"
 
 
 def test_websocket_refuses_foreign_browser_origin():

@@ -1,4 +1,6 @@
 """The real FaceLandmarker on real media: detection, loss/recovery, and shapes that follow the face."""
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -78,8 +80,9 @@ def test_face_then_cartoon_eases_to_neutral(tracker):
     frames = run_frames(FACE / "face_then_cartoon.mov", tracker)
     found = [f.face.found for f in frames]
     runs = _runs(found)
-    i = next(i for i, r in enumerate(runs) if r[0] and r[1] > 20)
-    assert i <= 1 and runs[0][1] <= 2, runs  # at most the one confirming frame before the face counts
+    assert runs[0][0] is True and runs[0][1] > 20, runs  # found from the very first frame
+    assert frames[0].face.presence == 1.0
+    i = 0
     assert runs[i + 1][0] is False and runs[i + 1][1] > 30, runs
     lost_at = sum(r[1] for r in runs[:i + 1])
     lost = frames[lost_at:lost_at + runs[i + 1][1]]
@@ -127,3 +130,47 @@ def test_blendshapes_follow_the_face(tracker):
     assert np.corrcoef(dist(386, 374), bs[:, INDEX["eyeBlinkLeft"]])[0, 1] < -0.85  # the person's left eye
     assert np.corrcoef(dist(159, 145), bs[:, INDEX["eyeBlinkRight"]])[0, 1] < -0.85
     assert bs[:, INDEX["mouthSmileLeft"]].max() > 0.8 and bs[:, INDEX["eyeBlinkLeft"]].max() > 0.6
+
+
+@pytest.mark.parametrize("name", ["single_face.mp4", "expressions_pexels.mp4", "face_then_cartoon.mov"])
+def test_first_video_frame_is_found_like_the_same_still(name, tracker):
+    """Frame 0 reports the face MediaPipe finds in it (no debounce before the first face), at full
+    presence and with the same shapes as that frame alone as a picture."""
+    from bridge.tracking.face import FaceTracker
+    cap = cv2.VideoCapture(str(FACE / name))
+    ok, bgr = cap.read()
+    cap.release()
+    assert ok
+    with FaceTracker(still_images=True) as still:
+        alone = still.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
+    assert alone is not None
+    first = run_frames(FACE / name, tracker, {"source": {"mirror": False}, "filter": {"enabled": False}},
+                       max_frames=1)[0]
+    assert first.face.found and first.face.presence == 1.0
+    assert np.abs(first.face.blendshapes - alone.blendshapes).max() < 0.05
+
+
+def test_every_picture_of_a_folder_is_found(tmp_path):
+    for name in ("astronaut.png", "grace_hopper.jpg", "single_face.jpg"):
+        shutil.copy(FACE / name, tmp_path / name)
+    frames = run_frames(tmp_path, None)
+    assert len(frames) == 3 and all(f.face.found and f.face.presence == 1.0 for f in frames)
+
+
+def test_reacquisition_after_a_loss_is_still_debounced():
+    """The debounce stops flicker after a loss: a lone detection then is not trusted, two in a row are."""
+    from bridge.config import FaceSettings, FilterSettings, TrackingLossSettings
+    from bridge.retarget.face import FaceSolver
+    from bridge.tracking.face import FaceTracker
+    with FaceTracker(still_images=True) as t:
+        obs = t.process(_rgb("astronaut.png"), 0)
+    loss = TrackingLossSettings()
+    solver = FaceSolver(FaceSettings(), FilterSettings(), loss)
+    dt = 1 / 30
+    assert solver.solve(obs, 0.0).found  # the first face of the run counts at once
+    t = dt
+    while t < loss.hold_s + loss.ease_s + 0.5:  # lost long enough to ease to neutral
+        assert not solver.solve(None, t).found
+        t += dt
+    seen = [solver.solve(obs, t + k * dt).found for k in range(loss.reacquire_frames + 1)]
+    assert seen == [False] * (loss.reacquire_frames - 1) + [True, True]

@@ -1,10 +1,16 @@
 """Every user mistake gets one line that says what is wrong and how to fix it: no traceback."""
+import hashlib
+import json
 import shutil
 import socket
 
 import pytest
 
+from bridge.cli import demo_clip
 from conftest import FACE, ROOT, cli
+
+DEMO = str(demo_clip())  # ships with the package: these tests need no fixtures
+REINSTALL = "pip install --force-reinstall avatar-bridge"
 
 
 def _one_line_error(proc, *needles):
@@ -14,6 +20,14 @@ def _one_line_error(proc, *needles):
     assert "Traceback" not in proc.stderr
     for n in needles:
         assert n in errors[0], errors[0]
+    return errors[0]
+
+
+def _only_line(proc, *needles):
+    """The error is all of stderr: no log line before it, no destructor noise after it."""
+    line = _one_line_error(proc, *needles)
+    assert proc.stderr.splitlines() == [line], proc.stderr
+    return line
 
 
 def test_missing_source():
@@ -64,6 +78,21 @@ def test_websocket_port_in_use():
         s.close()
 
 
+@pytest.mark.parametrize("flag, address", [("--vmc", "nosuchhost.invalid:39539"), ("--vmc", "300.1.1.1:39539"),
+                                           ("--vrchat", "nosuchhost.invalid:9000"), ("--vrchat", "300.1.1.1:9000")])
+def test_bad_host_is_refused_before_any_model_loads(flag, address):
+    line = _only_line(cli("run", "--source", DEMO, flag, address, "--max-frames", "1"), f"{flag} {address}:")
+    assert "flags:" not in line
+    assert ("cannot resolve" if "invalid" in address else "not a valid IP address") in line
+
+
+def test_bad_host_in_the_config_file_names_the_key(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[vrchat]\nenabled = true\nhost = "nosuchhost.invalid"\n')
+    _only_line(cli("run", "--source", DEMO, "--config", str(cfg), "--max-frames", "1"),
+               f"{cfg}: [vrchat] host = 'nosuchhost.invalid': cannot resolve")
+
+
 @pytest.fixture
 def model_copy(tmp_path):
     d = tmp_path / "models"
@@ -71,23 +100,57 @@ def model_copy(tmp_path):
     return d
 
 
+def _corrupt(path):
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _tells_a_pip_user_what_to_do(line, model_copy):
+    assert REINSTALL in line and "pip install ." in line, line
+    assert f"$AVATAR_BRIDGE_MODELS ({model_copy})" in line, line  # and that the lookup was redirected
+    assert "models/build" not in line and "python models/" not in line, line
+
+
 def test_missing_model(model_copy):
     (model_copy / "face_landmarker.task").unlink()
-    _one_line_error(cli("run", "--source", str(FACE / "astronaut.png"), "--max-frames", "1",
-                        env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "missing", "build_from_wheel.py face_landmarker")
+    line = _only_line(cli("run", "--source", DEMO, "--max-frames", "1", env={"AVATAR_BRIDGE_MODELS": str(model_copy)}),
+                      "face_landmarker.task is missing")
+    _tells_a_pip_user_what_to_do(line, model_copy)
 
 
 def test_corrupt_model(model_copy):
-    p = model_copy / "face_landmarker.task"
-    data = bytearray(p.read_bytes())
-    data[1000] ^= 0xFF
-    p.write_bytes(bytes(data))
-    _one_line_error(cli("run", "--source", str(FACE / "astronaut.png"), "--max-frames", "1",
-                        env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "corrupt", "sha256")
+    _corrupt(model_copy / "face_landmarker.task")
+    line = _only_line(cli("run", "--source", DEMO, "--max-frames", "1", env={"AVATAR_BRIDGE_MODELS": str(model_copy)}),
+                      "corrupt", "sha256")
+    _tells_a_pip_user_what_to_do(line, model_copy)
+
+
+def test_model_mediapipe_cannot_load(model_copy):
+    """A file that matches its card but is no model (e.g. a card edited by hand) fails in MediaPipe's
+    loader: the same advice, and the half-made landmarker is closed, not left to its destructor."""
+    task = model_copy / "hand_landmarker.task"
+    task.write_bytes(b"not a task bundle" * 100)
+    card = model_copy / "hand_landmarker.card.json"
+    meta = json.loads(card.read_text())
+    meta["sha256"] = hashlib.sha256(task.read_bytes()).hexdigest()
+    card.write_text(json.dumps(meta))
+    line = _only_line(cli("run", "--source", DEMO, "--hands", "--max-frames", "1",
+                          env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "MediaPipe could not load")
+    _tells_a_pip_user_what_to_do(line, model_copy)
+
+
+def test_failure_after_the_landmarkers_loaded_is_one_line(model_copy):
+    """The expression model loads after the face landmarker: the pipeline, failing half-built,
+    closes what it made (MediaPipe's destructor at exit would print a TypeError traceback)."""
+    _corrupt(model_copy / "expression_fusion.onnx")
+    line = _only_line(cli("demo", "--pose", "--hands", "--max-frames", "1", "--no-vmc", "--no-ws",
+                          env={"AVATAR_BRIDGE_MODELS": str(model_copy)}), "expression_fusion.onnx is corrupt")
+    _tells_a_pip_user_what_to_do(line, model_copy)
 
 
 def test_doctor_reports_without_traceback(model_copy):
     (model_copy / "face_landmarker.task").unlink()
     proc = cli("doctor", env={"AVATAR_BRIDGE_MODELS": str(model_copy)})
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
-    assert "FAIL models" in proc.stdout and "ok   python" in proc.stdout
+    assert "FAIL models" in proc.stdout and "ok   python" in proc.stdout and REINSTALL in proc.stdout

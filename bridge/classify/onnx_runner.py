@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..models import Model, load_model
+from ..models import Model, load_model, reinstall_hint
 
 REQUIRED_CARD_KEYS = ("file", "sha256", "inputs", "outputs", "classes")
 
@@ -36,7 +36,8 @@ class OnnxModel:
         card = self.model.card
         missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
         if missing:
-            raise ModelError(f"model card {name}.card.json lacks {', '.join(missing)}: restore it from the repository")
+            raise ModelError(f"model card {name}.card.json lacks {', '.join(missing)}: "
+                             f"{reinstall_hint(self.model.path.parent)}")
         self.card = card
         self.classes: tuple[str, ...] = tuple(card["classes"])
         so = ort.SessionOptions()
@@ -47,7 +48,7 @@ class OnnxModel:
             self.session = ort.InferenceSession(str(self.model.path), so, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for bad graphs
             raise ModelError(f"onnxruntime cannot load {self.model.path.name} ({str(e).splitlines()[0][:160]}); "
-                             f"rebuild it with the script named in models/{name}.card.json") from None
+                             f"{reinstall_hint(self.model.path.parent)}") from None
         names = [i.name for i in self.session.get_inputs()]
         card_names = [i.get("name") for i in card["inputs"]]
         if names != card_names:

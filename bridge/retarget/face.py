@@ -60,7 +60,8 @@ class FaceSolver:
         self._eye_f = OneEuro(filt.blend_min_cutoff, filt.blend_beta / 30.0)
         self._last: FaceState = FaceState.neutral()
         self._presence = 0.0
-        self._lost_since: float | None = 0.0  # start as lost: the first face must be confirmed too
+        self._lost_since: float | None = None
+        self._seen = False  # no face yet: nothing can be re-acquired, so nothing is debounced
         self._streak = 0
         self._last_t: float | None = None
         self._auto_position: np.ndarray | None = None
@@ -79,7 +80,11 @@ class FaceSolver:
             f.reset()
 
     def solve(self, obs: FaceObservation | None, t: float) -> FaceState:
-        dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
+        """The first face of a run counts at once, at full presence on the run's first frame (nothing
+        was sent before it to blend from); after a loss, `reacquire_frames` detections in a row are
+        needed and the face blends back in over `return_s`."""
+        first_frame = self._last_t is None
+        dt = 0.0 if first_frame else max(t - self._last_t, 0.0)
         self._last_t = t
         if self.still_images:
             return FaceState.neutral() if obs is None else self._track(obs, t)
@@ -87,13 +92,14 @@ class FaceSolver:
             self._streak = 0
             return self._lost(t, dt)
         self._streak += 1
-        if self._lost_since is not None and self._streak < self.loss.reacquire_frames:
+        if self._seen and self._lost_since is not None and self._streak < self.loss.reacquire_frames:
             return self._lost(t, dt)  # a lone detection after a loss is usually a false positive
         if self._lost_since is not None and t - self._lost_since > self.loss.hold_s:
             self.reset_filters()  # the old state is stale: start fresh and let presence blend in
         self._lost_since = None
+        self._seen = True
         state = self._track(obs, t)
-        self._presence = min(1.0, self._presence + dt / self.loss.return_s) if self._presence < 1 else 1.0
+        self._presence = 1.0 if first_frame else min(1.0, self._presence + dt / self.loss.return_s)
         self._last = state
         return _blend_to_neutral(state, self._presence, found=True)
 

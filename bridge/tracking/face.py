@@ -34,7 +34,7 @@ class FaceTracker(Landmarker):
             min_tracking_confidence=settings.min_tracking_confidence,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
-        ), still_images, "python models/build_from_wheel.py face_landmarker")
+        ), still_images)
         self._index: np.ndarray | None = None
 
     def process(self, rgb: np.ndarray, timestamp_ms: int) -> FaceObservation | None:

@@ -54,7 +54,7 @@ class HandTracker(Landmarker):
             min_hand_detection_confidence=settings.min_detection_confidence,
             min_hand_presence_confidence=settings.min_presence_confidence,
             min_tracking_confidence=settings.min_tracking_confidence,
-        ), still_images, "python models/build_from_wheel.py hand_landmarker")
+        ), still_images)
         self.input_mirrored = input_mirrored  # True only if frames were flipped before tracking
 
     def process(self, rgb: np.ndarray, timestamp_ms: int) -> list[HandObservation]:

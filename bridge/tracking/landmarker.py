@@ -2,15 +2,33 @@
 VIDEO or IMAGE mode with increasing timestamps, and closing it."""
 from __future__ import annotations
 
+import functools
 import os
+from importlib import resources
 
 import numpy as np
 
 from ..errors import ModelError
-from ..models import load_model
+from ..models import load_model, reinstall_hint
 from .native_logs import quiet_native_logs
 
 os.environ.setdefault("GLOG_minloglevel", "2")
+BLANK = np.zeros((64, 64, 3), np.uint8)
+
+
+@functools.cache
+def warm_up_frame() -> np.ndarray:
+    """The first frame of the shipped demo clip: a face, head and shoulders. A model's first inference
+    on it runs every stage, so the notices MediaPipe prints once per process the first time a stage
+    runs (the pose graph's "NORM_RECT without IMAGE_DIMENSIONS" when it first finds a person) come
+    while stderr is quiet, not in the middle of a run."""
+    import cv2
+    cap = cv2.VideoCapture(str(resources.files("bridge.assets").joinpath("demo_face.mp4")))
+    try:
+        ok, bgr = cap.read()
+    finally:
+        cap.release()
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok else BLANK
 
 
 class Landmarker:
@@ -18,10 +36,11 @@ class Landmarker:
 
     VIDEO mode tracks across frames; IMAGE mode treats each picture on its own (unrelated still
     images must use it, or VIDEO mode would try to track the previous picture's subject).
+    Call close() (or use `with`): MediaPipe's own destructor fails when it runs at interpreter exit.
     """
 
     def __init__(self, model_name: str, task_class_name: str, options_class_name: str, options: dict,
-                 still_images: bool, rebuild_hint: str):
+                 still_images: bool):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -36,9 +55,17 @@ class Landmarker:
         try:
             with quiet_native_logs():
                 self._landmarker = getattr(vision, task_class_name).create_from_options(opts)
-                self._run(np.zeros((64, 64, 3), np.uint8), 0)  # the first inference prints notices too
-        except (RuntimeError, ValueError) as e:
-            raise ModelError(f"MediaPipe could not load {model.path.name} ({e}); rebuild it with `{rebuild_hint}`") from None
+                # the demo frame (see warm_up_frame), then a blank one: VIDEO mode forgets the demo's face,
+                # and a notice a graph thread prints as the first result returns has time to come out
+                # while stderr is still quiet
+                for ts, frame in enumerate((warm_up_frame(), BLANK)):
+                    self._run(frame, ts)
+        except BaseException as e:
+            self.close()
+            if isinstance(e, (RuntimeError, ValueError)):
+                raise ModelError(f"MediaPipe could not load {model.path} ({e}): "
+                                 f"{reinstall_hint(model.path.parent)}") from None
+            raise
 
     def _run(self, rgb: np.ndarray, timestamp_ms: int):
         """The raw MediaPipe result for one RGB uint8 image; timestamps are bumped to keep increasing."""
@@ -48,6 +75,12 @@ class Landmarker:
         if self.still_images:
             return self._landmarker.detect(image)
         return self._landmarker.detect_for_video(image, ts)
+
+    def forget(self) -> None:
+        """Before a new video: VIDEO mode looks for the subject where the last frame had it, so the
+        first frame of another video would miss its face; after one blank frame the next is searched whole."""
+        if not self.still_images:
+            self._run(BLANK, self._last_ts + 1)
 
     def close(self) -> None:
         if self._landmarker is not None:
