@@ -110,7 +110,7 @@ def process_videos(paths, out_dir: str | Path, formats=FORMATS, progress: bool =
                 raise
             writer = RecordingWriter(abr, landmarks, meta_for(cfg, source) | {"video": str(video)})
             with Progress(total, f"[{i}/{len(paths)}] {video.name}", "frames", enabled=progress) as bar:
-                pipeline.listeners.append(writer.write)
+                pipeline.outputs.listeners.append(writer.write)
                 pipeline.listeners.append(lambda f, bar=bar: bar.update())
                 try:
                     stats = pipeline.run()

@@ -12,9 +12,8 @@ from .retarget import quat
 
 
 class Monitor:
-    def __init__(self, out: TextIO, cfg, interval_s: float = 1.0):
+    def __init__(self, out: TextIO, interval_s: float = 1.0):
         self.out = out
-        self.cfg = cfg
         self.interval_s = interval_s
         self._last = 0.0
         self._dumped = False
@@ -28,7 +27,8 @@ class Monitor:
     def on_frame(self, frame) -> None:
         """A status line a second; the first frame with a fully present face is also decoded, right
         after its own status line, so the two always describe the same frame."""
-        dump = not self._dumped and frame.face.found and frame.face.presence >= 1.0
+        p = frame.people[0]
+        dump = not self._dumped and p.face.found and p.face.presence >= 1.0
         now = time.monotonic()
         if dump or now - self._last >= self.interval_s:
             self._last = now
@@ -39,15 +39,16 @@ class Monitor:
 
     @staticmethod
     def _status(frame) -> str:
-        pitch, yaw, roll = quat.to_euler_deg(frame.face.head_rotation)
-        top = np.argsort(frame.blend_values)[::-1][:4]
-        shapes = " ".join(f"{frame.blend_names[i]} {frame.blend_values[i]:.2f}" for i in top)
-        face = "face " if frame.face.found else "NO FACE"
+        p = frame.people[0]
+        pitch, yaw, roll = quat.to_euler_deg(p.face.head_rotation)
+        top = np.argsort(p.blend_values)[::-1][:4]
+        shapes = " ".join(f"{p.blend_names[i]} {p.blend_values[i]:.2f}" for i in top)
+        face = "face " if p.face.found else "NO FACE"
         return (f"t={frame.source_time:6.2f}s {face} head yaw {yaw:+5.1f} pitch {pitch:+5.1f} "
                 f"roll {roll:+5.1f} | {shapes} | track {frame.timings_ms.get('track', 0):.1f} ms")
 
     def _dump(self, frame) -> None:
-        packets = vmc.encode_vmc(frame, 0.0)
+        packets = vmc.encode_vmc(frame.people[0], 0.0)
         self._print(f"that frame as VMC = {len(packets)} UDP datagrams ({sum(map(len, packets))} bytes), decoded:")
         shown = 0
         for p in packets:
@@ -56,7 +57,7 @@ class Monitor:
                     args = " ".join(f"{a:.3f}" if isinstance(a, float) else str(a) for a in m.params)
                     self._print(f"    {m.address} {args}")
                 elif shown == 8:
-                    self._print(f"    ... ({len(frame.blend_names)} /VMC/Ext/Blend/Val in all)")
+                    self._print(f"    ... ({len(frame.people[0].blend_names)} /VMC/Ext/Blend/Val in all)")
                 shown += 1
 
     def footer(self, stats) -> None:

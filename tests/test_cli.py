@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from bridge.cli import demo_clip
+from bridge.cli.run import demo_clip
 from bridge.recording import RecordingReader
 from conftest import FACE, FIXTURES, cli
 

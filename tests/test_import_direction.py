@@ -69,7 +69,7 @@ def rank(name: str) -> int:
 
 
 def is_cli(name: str) -> bool:
-    return name == "bridge.cli" or name.startswith("bridge.cli.") or name.startswith("bridge.cli_")
+    return name == "bridge.cli" or name.startswith("bridge.cli.")
 
 
 def graph() -> dict[str, set[str]]:

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from bridge.cli import demo_clip
+from bridge.cli.run import demo_clip
 from conftest import FACE, ROOT, cli
 
 DEMO = str(demo_clip())  # ships with the package: these tests need no fixtures

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import landmarks as LM
-from ..classes import ACTIONS, RULE_ACTIONS
+from ..classes import RULE_ACTIONS
 from ..retarget.conventions import MP_WORLD_TO_SUBJECT, kinect_points, reflect_x_pos
 from .onnx_runner import OnnxModel
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibration import user_config_dir
+from ..calibration import user_config_dir
 
 log = logging.getLogger("avatar_bridge")
 
@@ -33,12 +33,12 @@ def add_commands(sub) -> None:
 
 def cmd_record_action(args: argparse.Namespace, status) -> int:
     """Tracks the body, resamples the joints to the model's 15 Hz and saves overlapping clips."""
-    from .classify.action import RATE_HZ, WINDOW, joints_from_mediapipe
-    from .classify.custom_actions import record_examples
-    from .errors import BridgeError
-    from .progress import Progress
-    from .sources import open_source
-    from .tracking.pose import PoseTracker
+    from ..classify.action import RATE_HZ, WINDOW, joints_from_mediapipe
+    from ..classify.custom_actions import record_examples
+    from ..errors import BridgeError
+    from ..progress import Progress
+    from ..sources import open_source
+    from ..tracking.pose import PoseTracker
     out = args.dir or default_dir()
     source = open_source(args.source, fast=not args.source.isdigit())
     joints, times = [], []
@@ -61,7 +61,7 @@ def cmd_record_action(args: argparse.Namespace, status) -> int:
         raise BridgeError(f"the body was seen in only {len(joints)} frames: stand so the camera sees you from head to knees")
     t = np.asarray(times)
     n = max(WINDOW, int((t[-1] - t[0]) * RATE_HZ))
-    from .classify.action import resample
+    from ..classify.action import resample
     seq = resample(np.stack(joints), t, RATE_HZ, n)
     clips = [seq[s:s + WINDOW] for s in range(0, max(1, len(seq) - WINDOW + 1), max(1, WINDOW // 2))]
     paths = record_examples(clips, args.name, out)
@@ -71,7 +71,7 @@ def cmd_record_action(args: argparse.Namespace, status) -> int:
 
 
 def cmd_train_actions(args: argparse.Namespace, status) -> int:
-    from .classify.custom_actions import train_custom
+    from ..classify.custom_actions import train_custom
     out = args.dir or default_dir()
     report = train_custom(out, epochs=args.epochs, progress=not args.quiet)
     log.info("trained %s: held-out accuracy %.1f%% on %d clips", out / "action_custom.onnx",

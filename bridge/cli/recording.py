@@ -1,10 +1,4 @@
-"""CLI commands for recordings: record, replay, export, process.
-
-bridge/cli.py calls `add_commands(sub)` in build_parser() and merges COMMANDS; `record` is
-handled by cli.cmd_run with --out. Every handler takes (args, status) like cli's own,
-returns an exit code and raises BridgeError for user errors. `bridge.cli` is imported lazily
-(inside functions) so that cli may import this module at its top.
-"""
+"""The recording commands: record (run's flags plus --out), replay, export, process."""
 from __future__ import annotations
 
 import argparse
@@ -18,10 +12,10 @@ log = logging.getLogger("avatar_bridge")
 
 def add_commands(sub) -> None:
     """Add record, replay, export and process to `sub` (build_parser's subparsers)."""
-    from .cli import _add_common, add_tracking_flags, add_transport_flags, positive_int
+    from .flags import add_common, add_tracking_flags, add_transport_flags, positive_int
 
     rec = sub.add_parser("record", help="like run, and also save every output frame to a recording file")
-    _add_common(rec, "camera index, video file, image file or image folder (default: camera 0)")
+    add_common(rec, "camera index, video file, image file or image folder (default: camera 0)")
     add_record_flags(rec)
 
     rep = sub.add_parser("replay", help="stream a recording to VMC/VRChat/WebSocket at its original timing (no camera)")
@@ -60,7 +54,7 @@ def add_record_flags(p: argparse.ArgumentParser) -> None:
 
 def setup_recording(args: argparse.Namespace, pipeline):
     """Attach a RecordingWriter for args.out to the pipeline; the caller must close() it."""
-    from .recording import SUFFIX, attach_recorder
+    from ..recording import SUFFIX, attach_recorder
     out = Path(args.out)
     if out.suffix == "":
         out = out.with_suffix(SUFFIX)
@@ -68,9 +62,10 @@ def setup_recording(args: argparse.Namespace, pipeline):
 
 
 def cmd_replay(args: argparse.Namespace, status) -> int:
-    from .cli import _describe_outputs, load_config
-    from .errors import BridgeError
-    from .replay import replay
+    from ..outputs import describe
+    from .flags import load_config
+    from ..errors import BridgeError
+    from ..replay import replay
     if not args.speed > 0:
         raise BridgeError(f"--speed {args.speed:g}: must be greater than 0 (1 = original speed, 0.5 = half)")
     cfg, _ = load_config(args)
@@ -79,7 +74,7 @@ def cmd_replay(args: argparse.Namespace, status) -> int:
 
     def started() -> None:
         log.info("replaying %s%s at %gx | %s", args.file, " (looping)" if args.loop else "", args.speed,
-                 " | ".join(_describe_outputs(cfg)))
+                 " | ".join(describe(cfg)))
 
     on_frame = None if args.quiet else (lambda f: status.update(f"replay: frame {f.seq} | t {f.source_time:7.2f} s"))
     try:
@@ -93,8 +88,8 @@ def cmd_replay(args: argparse.Namespace, status) -> int:
 
 
 def cmd_export(args: argparse.Namespace, status) -> int:
-    from .errors import BridgeError
-    from .export import FORMATS, export
+    from ..errors import BridgeError
+    from ..export import FORMATS, export
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise BridgeError(f"cannot tell the format from {args.out}: pass --format csv or --format bvh")
@@ -107,8 +102,8 @@ def cmd_export(args: argparse.Namespace, status) -> int:
 
 
 def cmd_process(args: argparse.Namespace, status) -> int:
-    from .batch import process_videos
-    from .cli import load_config
+    from ..batch import process_videos
+    from .flags import load_config
     cfg, _ = load_config(args)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     results = process_videos(args.videos, args.out, formats, progress=not args.quiet, cfg=cfg,

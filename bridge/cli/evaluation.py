@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .datasets import MSR_FPS
-from .errors import BridgeError
-from .evaluate import evaluate_action, evaluate_expression, evaluate_gesture, format_evaluation, summary_json
+from ..datasets import MSR_FPS
+from ..errors import BridgeError
+from ..evaluate import evaluate_action, evaluate_expression, evaluate_gesture, format_evaluation, summary_json
 
 
 def add_commands(sub) -> None:
