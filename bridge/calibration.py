@@ -7,6 +7,7 @@ SnekStudio users asked for (a resting face that reads "slightly smiling" is the 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import numpy as np
 from .arkit import ARKIT_NAMES, N_SHAPES
 from .errors import ConfigError
 
+log = logging.getLogger("avatar_bridge.calibration")
 PROFILE_VERSION = 1
 MIN_RANGE = 0.05
 
@@ -157,6 +159,32 @@ class CalibrationRun:
         if self._phase < len(self.phases):
             return None
         return self.collector.build(self.base)
+
+
+
+class LiveCalibration:
+    """A calibration of a running pipeline (from `calibrate` or a control command): fed raw
+    observations, it saves the finished profile and answers `fut` with (ok, message)."""
+
+    def __init__(self, run: CalibrationRun, fut, path: Path):
+        self.run, self.fut, self.path = run, fut, path
+
+    def feed(self, t: float, blend, rotation, position_cm) -> Profile | None:
+        profile = self.run.feed(t, blend, rotation, position_cm)
+        if profile is not None:
+            self._answer(*save_and_report(profile, self.path))
+        return profile
+
+    def abandon(self) -> None:
+        self._answer(False, "the source ended before calibration finished")
+
+    def _answer(self, ok: bool, message: str) -> None:
+        if ok:
+            log.info(message)
+        else:
+            log.warning(message)
+        if self.fut is not None and not self.fut.done():
+            self.fut.set_result((ok, message))
 
 
 def save_and_report(profile: Profile, path: Path) -> tuple[bool, str]:

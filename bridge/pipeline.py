@@ -1,11 +1,8 @@
-"""Wires source -> trackers -> solvers -> retargeters -> classifiers -> mapping -> frame -> outputs,
-and owns the threads.
+"""Wires source -> trackers -> solvers -> retargeters -> classifiers -> mapping -> frame -> outputs.
 
-The main thread reads and tracks; a worker thread does everything after inference; the source's
-reader, the WebSocket loop, the preview encoder and the config watcher have their own threads and
-talk to the pipeline through single slots and the control queue, so nothing on the frame path
-waits on the network or the disk.
-"""
+The main thread reads and tracks, a worker does everything after inference; the other threads
+(source reader, WebSocket, preview, config watcher) talk to it through single slots and the
+control queue, so nothing on the frame path waits on the network or the disk."""
 from __future__ import annotations
 
 import logging
@@ -18,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibration import CalibrationRun, default_profile_path, load_profile, save_and_report
+from .calibration import CalibrationRun, LiveCalibration, default_profile_path, load_profile
 from .classify.stage import ClassifierStage
 from .config import Config
 from .config_watch import ConfigWatcher
@@ -49,7 +46,7 @@ class Pipeline:
         self.listeners: list[Callable[[AvatarFrame], None]] = []
         self._stop = threading.Event()
         self._pending_config: Config | None = None
-        self._calibration: tuple[CalibrationRun, Future | None] | None = None
+        self._calibration: LiveCalibration | None = None
         self._seq = 0
         self.profile_path = Path(cfg.calibration.profile).expanduser() if cfg.calibration.profile else default_profile_path()
         profile = load_profile(self.profile_path)
@@ -99,27 +96,22 @@ class Pipeline:
     # --- calibration --------------------------------------------------------------------
     def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,
                           announce=lambda phase, seconds: log.info("calibrating %s: %.1f s", phase, seconds)) -> None:
-        if self._calibration is not None:
-            if fut is not None:
-                fut.set_result((False, "a calibration is already running"))
-            return
-        self._calibration = (CalibrationRun(neutral_s, extremes_s, None, announce), fut)
+        if self._calibration is not None and fut is not None:
+            fut.set_result((False, "a calibration is already running"))
+        elif self._calibration is None:
+            self._calibration = LiveCalibration(CalibrationRun(neutral_s, extremes_s, None, announce), fut,
+                                                self.profile_path)
 
     @property
     def calibration_phase(self) -> str | None:
-        return None if self._calibration is None else self._calibration[0].phase
+        return None if self._calibration is None else self._calibration.run.phase
 
     def _feed_calibration(self, t: float, obs) -> None:
-        run, fut = self._calibration
-        profile = run.feed(t, None, None, None) if obs is None else run.feed(t, obs.blendshapes, *head_from_matrix(obs.matrix))
-        if profile is None:
-            return
-        self._calibration = None
-        self.solver.set_profile(profile)
-        ok, msg = save_and_report(profile, self.profile_path)
-        log.info(msg)
-        if fut is not None:
-            fut.set_result((ok, msg))
+        profile = self._calibration.feed(t, *((None, None, None) if obs is None else
+                                              (obs.blendshapes, *head_from_matrix(obs.matrix))))
+        if profile is not None:
+            self._calibration = None
+            self.solver.set_profile(profile)
 
     # --- running ------------------------------------------------------------------------
     @property
@@ -170,14 +162,6 @@ class Pipeline:
         if errors:
             raise errors[0]
         return self.stats
-
-    def step(self) -> bool:
-        """Process one source frame synchronously; False at the end of the source."""
-        item = self._read_and_track()
-        if item is None:
-            return False
-        self._between_frames(item)
-        return True
 
     def _read_and_track(self):
         src = self.source.read()
@@ -241,5 +225,5 @@ class Pipeline:
             self.outputs.close()
         finally:
             self.trackers.close()
-        if self._calibration is not None and self._calibration[1] is not None and not self._calibration[1].done():
-            self._calibration[1].set_result((False, "the source ended before calibration finished"))
+        if self._calibration is not None:
+            self._calibration.abandon()
