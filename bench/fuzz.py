@@ -12,6 +12,7 @@ Usage: python bench/fuzz.py [--examples N]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -91,6 +92,7 @@ def recording_bytes() -> bytes:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "r.abr"
         f = golden_frame()
+        f.people.append(dataclasses.replace(f.people[0], id=1, events=[]))  # two people: the per-person layout
         w = RecordingWriter(path, meta={"fps": 30})
         for i in range(20):
             f.seq = i
@@ -144,7 +146,7 @@ def fuzz_osc_factory():
 
     from bridge.protocols import vmc
     from generate import golden_frame
-    packets = vmc.encode_vmc(golden_frame(), 1.0)
+    packets = vmc.encode_vmc(golden_frame().people[0], 1.0)
 
     @given(st.integers(0, len(packets) - 1), st.lists(st.tuples(st.integers(0, 1471), st.integers(0, 255)), max_size=8),
            st.integers(0, 1472))

@@ -50,11 +50,11 @@ def test_calibrate_command_then_run_uses_profile(tmp_path, tracker):
     plain = run_frames(FACE / "single_face.mp4", tracker, {"source": {"mirror": False}})
     calibrated = run_frames(FACE / "single_face.mp4", tracker,
                             {"source": {"mirror": False}, "calibration": {"profile": str(profile)}})
-    raw = np.median([f.face.blendshapes[squint] for f in plain[10:40]])
-    cal = np.median([f.face.blendshapes[squint] for f in calibrated[10:40]])
+    raw = np.median([f.people[0].face.blendshapes[squint] for f in plain[10:40]])
+    cal = np.median([f.people[0].face.blendshapes[squint] for f in calibrated[10:40]])
     assert raw > 0.2 and cal < raw / 2  # his resting squint now reads near neutral
     # the neutral head pose is removed too
     from bridge.retarget import quat
-    angle = np.median([np.degrees(quat.angle_between(f.face.head_rotation, quat.IDENTITY)) for f in calibrated[10:]])
-    angle_raw = np.median([np.degrees(quat.angle_between(f.face.head_rotation, quat.IDENTITY)) for f in plain[10:]])
+    angle = np.median([np.degrees(quat.angle_between(f.people[0].face.head_rotation, quat.IDENTITY)) for f in calibrated[10:]])
+    angle_raw = np.median([np.degrees(quat.angle_between(f.people[0].face.head_rotation, quat.IDENTITY)) for f in plain[10:]])
     assert angle < angle_raw

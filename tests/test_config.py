@@ -8,7 +8,8 @@ import pytest
 from bridge.config import Config, from_tables, load
 from bridge.errors import ConfigError
 from bridge.mapping import Mapper, load_preset, merge, parse_spec
-from bridge.pipeline import ConfigWatcher, build_mapper
+from bridge.config_watch import ConfigWatcher
+from bridge.outputs import avatar_mapper
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "bridge" / "assets" / "avatar-bridge.toml"
 
@@ -37,7 +38,7 @@ def test_errors_name_key_and_allowed_values(tables, message):
 def test_tuning_of_unknown_output_is_rejected():
     cfg = from_tables({"mapping": {"preset": "vrm0", "shapes": {"jawOpen": {"gain": 2}}}})
     with pytest.raises(ConfigError, match="not an output"):
-        build_mapper(cfg)
+        avatar_mapper(cfg)
 
 
 def test_mapping_mix_rename_and_tuning():

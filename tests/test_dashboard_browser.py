@@ -6,7 +6,12 @@ client receives, the skeleton says "body off" instead of drawing a T-pose, and t
 is tracked. With `demo --pose --hands`: `preview` messages carry pose and hand landmarks (checked
 against the JSON Schema by an independent client) and the camera view draws them; at 1280x900 and
 1920x1080 no label is cut; the two screenshots are saved as test artifacts (docs/ keeps a copy).
+Without a sidecar, the page served by the sidecar's own WebSocket server and fed schema 2 frames of
+two people (encoded by `jsonframe.frame_message`): it shows person 0, offers a person picker, shows
+the picked person's values and says when that person leaves the frame.
 """
+import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -21,6 +26,7 @@ import jsonschema
 import pytest
 from websockets.sync.client import connect
 
+from bridge.protocols import jsonframe
 from bridge.protocols.jsonframe import schema
 from conftest import ROOT
 
@@ -184,7 +190,7 @@ def test_dashboard_face_only_live_and_tunable(face_only, browser):
                 if m["type"] == "hello":
                     idx = m["channels"]["blendshapes"].index("mouthSmileLeft")
                 elif m["type"] == "frame" and idx is not None:
-                    got.append((time.time(), m["blendshapes"][idx]))
+                    got.append((time.time(), m["people"][0]["blendshapes"][idx]))
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
@@ -252,3 +258,91 @@ def test_dashboard_full_body_preview_and_labels(full_body, browser):
         assert _shown(browser, "t-rename")
         assert not browser.execute_script(CUT_LABELS), f"Tune fields cut at {size[0]}x{size[1]}"
     _no_console_errors(browser)
+
+
+def _golden_frame():
+    spec = importlib.util.spec_from_file_location("vector_generate", ROOT / "tests" / "vectors" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.golden_frame()
+
+
+def _bar_value(browser, name):
+    return next(e.find_element("class name", "val").text for e in browser.find_elements("css selector", "#bars .bar")
+                if e.get_attribute("title") == name)
+
+
+def test_dashboard_reads_the_people_list(browser):
+    """Schema 2 frames, from the sidecar's encoder and WebSocket server (no pipeline): the page
+    shows the first person, a picker appears for two people, the picked one's values and events
+    are shown, and a picked person who leaves the frame is said to be away."""
+    from bridge.transports.websocket import WebSocketServer
+
+    gf = _golden_frame()
+    p0 = gf.people[0]
+    smile = p0.blend_names.index("mouthSmileLeft")
+    values = p0.blend_values.copy()
+    values[smile] = 0.75
+    p4 = dataclasses.replace(p0, id=4, blend_values=values,
+                             events=[{"type": "action", "name": "wave"}], classes={"expression": {"surprised": 0.6}})
+    p0 = dataclasses.replace(p0, events=[])
+    frames = {"both": dataclasses.replace(gf, people=[p0, p4]), "one": dataclasses.replace(gf, people=[p0])}
+    state = {"now": "one"}
+
+    def submit(control, fut):
+        fut.set_result((True, "ok"))
+
+    page = (ROOT / "bridge" / "dashboard" / "index.html").read_bytes()
+    server = WebSocketServer("127.0.0.1", 0, jsonframe.hello(p0.blend_names, p0.bone_names, mirror=True), submit,
+                             pages={"/": ("text/html; charset=utf-8", page)})
+    server.start()
+    stop = threading.Event()
+
+    def publish():
+        seq = 0
+        while not stop.is_set():
+            f = frames[state["now"]]
+            f.seq = seq = seq + 1
+            f.capture_time = time.time()
+            message = jsonframe.frame_message(f)
+            assert json.loads(message)["v"] == 2
+            server.publish_frame(message, has_events=any(p.events for p in f.people))
+            time.sleep(0.03)
+
+    publisher = threading.Thread(target=publish, daemon=True)
+    publisher.start()
+    try:
+        _open(browser, server.port)
+        # one person: no picker, person 0's values
+        _wait(lambda: browser.find_element("id", "face").text == "face on", what="person 0's face")
+        assert not _shown(browser, "person-pick")
+        expected0 = f"{float(p0.blend_values[smile]):.2f}"
+        _wait(lambda: _bar_value(browser, "mouthSmileLeft") == expected0, what="person 0's mouthSmileLeft")
+
+        # two people: the picker lists both, the page still shows the first until another is picked
+        state["now"] = "both"
+        _wait(lambda: _shown(browser, "person-pick"), what="the person picker")
+        options = [o.text for o in browser.find_elements("css selector", "#person option")]
+        assert options == ["0", "4"]
+        assert _bar_value(browser, "mouthSmileLeft") == expected0
+        browser.find_element("css selector", "#person option[value='4']").click()
+        _wait(lambda: _bar_value(browser, "mouthSmileLeft") == "0.75", what="person 4's mouthSmileLeft")
+        _wait(lambda: "expression: surprised" in browser.find_element("id", "classes").text, what="person 4's classes")
+        _wait(lambda: "person 4: action wave" in browser.find_element("id", "log").text, what="person 4's event logged")
+
+        # person 4 leaves: the page says so and keeps the last values
+        state["now"] = "one"
+        _wait(lambda: browser.find_element("id", "face").text == "no person", what="'no person'")
+        assert "person 4 is not in this frame" in browser.find_element("id", "face").get_attribute("title")
+        assert [o.text for o in browser.find_elements("css selector", "#person option")] == ["0", "4 (not in view)"]
+        assert _bar_value(browser, "mouthSmileLeft") == "0.75"
+        browser.find_element("css selector", "#person option[value='0']").click()
+        _wait(lambda: _bar_value(browser, "mouthSmileLeft") == expected0, what="back to person 0")
+        _wait(lambda: not _shown(browser, "person-pick"), what="the picker to hide with one person left")
+        _no_console_errors(browser)
+    finally:
+        stop.set()
+        publisher.join(timeout=5)
+        browser.get("about:blank")
+        _wait(lambda: server.client_count == 0, timeout=10, what="the page to disconnect")
+        server.stop()

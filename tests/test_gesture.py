@@ -51,6 +51,7 @@ def test_scores_are_one_hot_or_empty(hand_tracker):
 def test_gesture_triggers_through_the_pipeline():
     frames = run_frames(GESTURE_DIR / "fist", None, {"face": {"enabled": False}, "hands": {"enabled": True}},
                         max_frames=12)
-    assert all("gesture" in f.classes for f in frames)
-    starts = [e for f in frames for e in f.events if e["type"] == "gesture" and e.get("state") == "start"]
+    people = [f.people[0] for f in frames]
+    assert all("gesture" in p.classes for p in people)
+    starts = [e for p in people for e in p.events if e["type"] == "gesture" and e.get("state") == "start"]
     assert starts and starts[0]["name"] == "fist"

@@ -514,23 +514,54 @@ def _json(name: str) -> dict:
     return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
-def _ws_frame() -> dict:
-    """AvatarBridgeOscParser.frame_from_json(ws_frame.json, ws_hello.json)."""
+def _find_person(msg: dict, person_id: int) -> dict:
+    """AvatarBridgeOscParser.find_person: the first people entry with that id, or {}."""
+    return next((p for p in msg["people"] if int(p["id"]) == person_id), {})
+
+
+def _ws_frame(person_id: int = 0) -> dict:
+    """AvatarBridgeOscParser.frame_from_json(ws_frame.json, ws_hello.json, person_id)."""
     hello, msg = _json("ws_hello.json"), _json("ws_frame.json")
-    face = msg["face"]
-    names, bones = hello["channels"]["bones"], msg["bones"]
+    assert msg["v"] == 2, "ws_frame.json is not schema 2: run python tests/vectors/generate.py"
+    person = _find_person(msg, person_id)
+    if not person:
+        return {}
+    face = person["face"]
+    names, bones = hello["channels"]["bones"], person["bones"]
     return {
-        "source": "websocket", "seq": msg["seq"], "time": msg["t"], "found": face["found"],
-        "presence": face["presence"],
+        "source": "websocket", "seq": msg["seq"], "time": msg["t"], "person_id": person_id,
+        "found": face["found"], "presence": face["presence"],
         "face": {"head_rotation": _unit(face["head_rot"]), "head_position": face["head_pos"],
                  "eye_left": _unit(face["eye_left"]), "eye_right": _unit(face["eye_right"]),
                  "eye_angles": face["eye_angles"]},
-        "blendshapes": dict(zip(hello["channels"]["blendshapes"], msg["blendshapes"], strict=True)),
+        "blendshapes": dict(zip(hello["channels"]["blendshapes"], person["blendshapes"], strict=True)),
         "bones": {n: {"rotation": _unit(r), "position": p}
                   for n, r, p in zip(names, bones["rot"], bones["pos"], strict=True)},
-        "root": {"rotation": _unit(msg["root"]["rot"]), "position": msg["root"]["pos"]},
-        "events": msg["events"], "timings_ms": msg["timings_ms"],
+        "root": {"rotation": _unit(person["root"]["rot"]), "position": person["root"]["pos"]},
+        "events": person["events"], "parameters": person["parameters"], "timings_ms": msg["timings_ms"],
     }
+
+
+def test_frame_parsing_reads_schema_2():
+    """osc_parser.gd reads v 2 frames person by person: the version, the checks of every person
+    (id, parameters) and frame_from_json's person_id, with an absent person giving an empty frame."""
+    parser = (ADDON / "osc_parser.gd").read_text(encoding="utf-8")
+    receiver = (ADDON / "receiver.gd").read_text(encoding="utf-8")
+    assert re.search(r"^const SCHEMA_VERSION := 2$", parser, re.M)
+    assert re.search(r"static func frame_from_json\(\s*message: Dictionary, hello: Dictionary, person_id: int = 0\s*\)",
+                     parser)
+    assert re.search(r"^static func find_person\(message: Dictionary, person_id: int\) -> Dictionary:$", parser, re.M)
+    check_frame = parser.split("static func _check_frame(", 1)[1].split("\nstatic func ", 1)[0]
+    assert 'message.get("people")' in check_frame and "_check_person(person)" in check_frame
+    check_person = parser.split("static func _check_person(", 1)[1].split("\nstatic func ", 1)[0]
+    for key in ("id", "face", "blendshapes", "bones", "root", "events", "parameters"):
+        assert f'person.get("{key}")' in check_person, key
+    assert re.search(r'^@export_range\(0, 64, 1, "or_greater"\) var person_id: int = 0$', receiver, re.M)
+    assert "frame_from_json(message, hello, person_id)" in receiver
+    assert re.search(r"if frame\.is_empty\(\):\n\t\t\t\treturn \{\}", receiver), "an absent person applies nothing"
+    msg = _json("ws_frame.json")
+    assert [p["id"] for p in msg["people"]] == [0]
+    assert _ws_frame(0)["person_id"] == 0 and _ws_frame(1) == {}
 
 
 def _readme_rows(heading: str) -> list[list[str]]:

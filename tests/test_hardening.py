@@ -110,8 +110,8 @@ def test_a_slow_client_skips_plain_frames_but_never_trigger_events():
             assert ws.recv(timeout=5) == HELLO
             for i in range(300):
                 has_events = i % 30 == 7
-                s.publish_frame(json.dumps({"type": "frame", "seq": i, "events": [{"n": i}] if has_events else [],
-                                            "pad": "x" * 60000}), has_events)
+                s.publish_frame(json.dumps({"type": "frame", "v": 2, "seq": i, "people": [
+                    {"id": 0, "events": [{"n": i}] if has_events else []}], "pad": "x" * 60000}), has_events)
                 time.sleep(0.001)
             while True:
                 try:
@@ -123,7 +123,7 @@ def test_a_slow_client_skips_plain_frames_but_never_trigger_events():
         s.stop()
     seqs = [m["seq"] for m in got]
     assert seqs == sorted(seqs)
-    assert [m["seq"] for m in got if m["events"]] == [i for i in range(300) if i % 30 == 7]
+    assert [m["seq"] for m in got if m["people"][0]["events"]] == [i for i in range(300) if i % 30 == 7]
     assert len(got) < 300 and s.frames_dropped > 0  # plain frames were skipped meanwhile
 
 

@@ -33,6 +33,7 @@ def test_a_fist_makes_an_angry_mood_through_the_pipeline():
     """Hands only (no face): the fist photos give an angry mood and a mood trigger."""
     frames = run_frames(FIXTURES / "gesture" / "fist", None, {"face": {"enabled": False}, "hands": {"enabled": True}},
                         max_frames=12)
-    moods = [f.classes["mood"] for f in frames if "mood" in f.classes]
+    people = [f.people[0] for f in frames]
+    moods = [p.classes["mood"] for p in people if "mood" in p.classes]
     assert moods and max(moods[-1], key=moods[-1].get) == "angry"
-    assert any(e["type"] == "mood" and e["name"] == "angry" and e.get("state") == "start" for f in frames for e in f.events)
+    assert any(e["type"] == "mood" and e["name"] == "angry" and e.get("state") == "start" for p in people for e in p.events)

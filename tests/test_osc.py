@@ -29,7 +29,7 @@ def test_message_encoding_matches_python_osc():
 
 
 def test_vmc_frame_order_and_contents():
-    f = golden_frame()
+    f = golden_frame().people[0]
     packets = vmc.encode_vmc(f, 12.5)
     assert all(len(p) <= 1472 for p in packets)
     msgs = _messages(packets)
@@ -65,7 +65,7 @@ def test_oscdump_parses_vmc_over_udp():
     port = free_port()
     dump = Oscdump(port)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for p in vmc.encode_vmc(golden_frame(), 12.5):
+    for p in vmc.encode_vmc(golden_frame().people[0], 12.5):
         s.sendto(p, ("127.0.0.1", port))
     s.close()
     import time; time.sleep(0.3)

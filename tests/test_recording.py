@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from bridge.arkit import ARKIT_NAMES, INDEX
 from bridge.config import from_tables
 from bridge.export import bvh as bvh_export
 from bridge.export import livelink
-from bridge.frame import AvatarFrame, FaceState
+from bridge.frame import AvatarFrame, FaceState, Person
 from bridge.pipeline import Pipeline
 from bridge.progress import Progress
 from bridge.recording import RecordingError, RecordingReader, RecordingWriter, attach_recorder
@@ -57,17 +58,18 @@ def recorded(tracker, tmp_path_factory):
         timed(f)
         costs.append(time.perf_counter() - t)
 
-    p.listeners[-1] = timed_write
+    p.outputs.listeners[-1] = timed_write
     p.run()
     writer.close()
     return path, frames, costs
 
 
-def assert_same(a: AvatarFrame, b: AvatarFrame):
+def assert_same(fa: AvatarFrame, fb: AvatarFrame):
     f32 = dict(rtol=1e-6, atol=1e-6)
-    assert (a.seq, a.blend_names, a.bone_names, a.image_size, a.face.found) == \
-           (b.seq, b.blend_names, b.bone_names, b.image_size, b.face.found)
-    assert a.capture_time == b.capture_time and a.source_time == b.source_time
+    a, b = fa.people[0], fb.people[0]
+    assert (fa.seq, a.blend_names, a.bone_names, fa.image_size, a.face.found) == \
+           (fb.seq, b.blend_names, b.bone_names, fb.image_size, b.face.found)
+    assert fa.capture_time == fb.capture_time and fa.source_time == fb.source_time
     for x, y in [(a.blend_values, b.blend_values), (a.face.blendshapes, b.face.blendshapes),
                  (a.face.head_rotation, b.face.head_rotation), (a.face.head_position, b.face.head_position),
                  (a.face.left_eye, b.face.left_eye), (a.face.right_eye, b.face.right_eye),
@@ -75,14 +77,14 @@ def assert_same(a: AvatarFrame, b: AvatarFrame):
                  (a.bone_positions, b.bone_positions), (a.root_position, b.root_position),
                  (a.root_rotation, b.root_rotation), (a.face.presence, b.face.presence)]:
         np.testing.assert_allclose(np.asarray(x, float), np.asarray(y, float), **f32)
-    assert a.timings_ms == pytest.approx(b.timings_ms)
+    assert fa.timings_ms == pytest.approx(fb.timings_ms)
     if a.face.landmarks is not None:
         np.testing.assert_array_equal(a.face.landmarks, b.face.landmarks)
 
 
 def test_record_and_read_back(recorded):
     path, frames, costs = recorded
-    assert len(frames) == 72 and sum(f.face.found for f in frames) > 60
+    assert len(frames) == 72 and sum(f.people[0].face.found for f in frames) > 60
     r = RecordingReader(path)
     got = r.frames()
     assert r.damage is None and r.meta["mirror"] is True and r.meta["fps"] == pytest.approx(30.0)
@@ -91,7 +93,7 @@ def test_record_and_read_back(recorded):
     assert len(got) == len(frames)
     for a, b in zip(frames, got):
         assert_same(a, b)
-    assert any(f.face.landmarks is not None for f in got)
+    assert any(f.people[0].face.landmarks is not None for f in got)
     assert path.stat().st_size < 72 * (6000 + 1300)  # float32 landmarks, ~160 float32, JSON classes (expression, mood) and timings
     # the writer stays far below the 0.2 ms per-frame budget
     assert float(np.median(costs)) < 0.2e-3, f"median writer cost {np.median(costs) * 1e6:.1f} us"
@@ -104,12 +106,64 @@ def test_names_change_mid_recording(tmp_path, recorded):
         for f in frames[:5]:
             w.write(f)
         for f in frames[5:10]:
-            names = tuple(n.upper() for n in f.blend_names[:3])
-            w.write(AvatarFrame(f.seq, f.capture_time, f.source_time, f.face, names, f.blend_values[:3],
-                                f.bone_names, f.bone_rotations, f.bone_positions))
+            p = f.people[0]
+            names = tuple(n.upper() for n in p.blend_names[:3])
+            w.write(AvatarFrame(f.seq, f.capture_time, f.source_time,
+                                [Person(0, p.face, p.subject, names, p.blend_values[:3], p.bone_names,
+                                        p.bone_rotations, p.bone_positions)]))
     got = RecordingReader(path).frames()
-    assert [len(f.blend_names) for f in got] == [52] * 5 + [3] * 5
-    assert got[7].blend_names == ("EYEBLINKLEFT", "EYELOOKDOWNLEFT", "EYELOOKINLEFT")
+    assert [len(f.people[0].blend_names) for f in got] == [52] * 5 + [3] * 5
+    assert got[7].people[0].blend_names == ("EYEBLINKLEFT", "EYELOOKDOWNLEFT", "EYELOOKINLEFT")
+
+
+def _v1_recording(path, frames, meta, landmarks=True):
+    """A version-1 recording (one person per frame, the layout before people), written by hand."""
+    from bridge import recording as rec
+    p0 = frames[0].people[0]
+    doc = {"format": "avatar-bridge recording", "version": 1, "created": 0.0, "blend_names": list(p0.blend_names),
+           "bone_names": list(p0.bone_names), "face_shapes": list(ARKIT_NAMES), "landmarks": landmarks, "meta": meta}
+    js = json.dumps(doc, separators=(",", ":")).encode()
+    out = [rec._HEAD.pack(rec.MAGIC, 1, rec.FLAG_LANDMARKS if landmarks else 0, len(js)) + js + rec._U32.pack(zlib.crc32(js))]
+    for f in frames:
+        p, face = f.people[0], f.people[0].face
+        nb, nv = len(p.bone_names), len(p.blend_names)
+        lms = face.landmarks if landmarks else None
+        has_lms = lms is not None
+        extras = json.dumps({"classes": p.classes, "events": p.events, "timings_ms": f.timings_ms},
+                            separators=(",", ":")).encode()
+        parts = [face.blendshapes, face.head_rotation, face.head_position, face.left_eye, face.right_eye,
+                 face.eye_angles_deg, p.root_position, p.root_rotation]
+        if nb:
+            parts += [np.asarray(p.bone_rotations).ravel(), np.asarray(p.bone_positions).ravel()]
+        parts.append(p.blend_values)
+        if has_lms:
+            parts.append(np.asarray(lms).ravel())
+        head = rec._FRAME.pack(f.seq, f.capture_time, f.source_time, float(face.presence),
+                               (rec._FOUND if face.found else 0) | (rec._HAS_LMS if has_lms else 0),
+                               f.image_size[0], f.image_size[1], nb, nv, len(extras))
+        out.append(rec._record(rec.KIND_FRAME, head + np.concatenate(parts).astype("<f4").tobytes() + extras))
+    path.write_bytes(b"".join(out))
+
+
+def test_version_1_recording_reads_as_person_0(tmp_path, recorded):
+    from bridge.retarget.avatar import mirror_face
+    _, frames, _ = recorded
+    path = tmp_path / "v1.abr"
+    _v1_recording(path, frames[:20], {"mirror": True, "fps": 30.0})
+    r = RecordingReader(path)
+    got = r.frames()
+    assert r.version == 1 and r.damage is None and r.fps == pytest.approx(30.0)
+    assert len(got) == 20 and all(len(f.people) == 1 and f.people[0].id == 0 for f in got)
+    for a, b in zip(frames, got):
+        assert_same(a, b)
+        pa, pb = a.people[0], b.people[0]
+        assert (pb.classes, pb.events) == (pa.classes, pa.events)
+        # mirrored when recorded: the first-person face is the avatar face reflected back
+        np.testing.assert_allclose(pb.subject.blendshapes, mirror_face(pb.face).blendshapes)
+        np.testing.assert_allclose(pb.subject.head_rotation, mirror_face(pb.face).head_rotation)
+    assert any(f.people[0].face.landmarks is not None for f in got)
+    # the exports read it as well
+    assert livelink.export_livelink(path, tmp_path / "v1.csv") == 20
 
 
 def test_truncated_and_corrupted_files(tmp_path, recorded, caplog):
@@ -255,7 +309,7 @@ def test_replay_to_real_sockets_with_original_timing_and_no_models(recorded):
     # the VMC bytes are exactly what the live encoder produces for the recorded frame (but the uptime)
     from bridge.protocols.vmc import encode_vmc
     first = [p for _, p in vmc_pk[:3]]
-    want = encode_vmc(frames[0], 0.0)
+    want = encode_vmc(frames[0].people[0], 0.0)
     assert [len(p) for p in first] == [len(p) for p in want]
     assert first[1:] == want[1:]  # only the first bundle carries /VMC/Ext/T
     # VRChat got parameters and native eye tracking
@@ -266,9 +320,9 @@ def test_replay_to_real_sockets_with_original_timing_and_no_models(recorded):
     assert len(ws_frames) >= 20
     by_src = {round(f.source_time, 4): f for f in frames}
     for m in ws_frames:
-        f = by_src[m["source_t"]]
-        np.testing.assert_allclose(m["blendshapes"], f.blend_values, atol=1e-5)
-        np.testing.assert_allclose(m["face"]["head_rot"], f.face.head_rotation, atol=1e-5)
+        f, mp = by_src[m["source_t"]].people[0], m["people"][0]
+        np.testing.assert_allclose(mp["blendshapes"], f.blend_values, atol=1e-5)
+        np.testing.assert_allclose(mp["face"]["head_rot"], f.face.head_rotation, atol=1e-5)
 
 
 def test_replay_loops_and_speed(tmp_path, recorded):
@@ -306,7 +360,7 @@ def test_livelink_csv(tmp_path, recorded):
     assert [r[0] for r in body[:3]] == ["00:00:00:00.000", "00:00:00:01.000", "00:00:00:02.000"]
     assert body[29][0] == "00:00:00:29.000" and body[30][0] == "00:00:01:00.000" and body[71][0] == "00:00:02:11.000"
     col = {h: i for i, h in enumerate(header)}
-    for f, r in zip(frames, body):
+    for f, r in zip((f.people[0] for f in frames), body):
         assert float(r[col["JawOpen"]]) == pytest.approx(float(f.face.blendshapes[INDEX["jawOpen"]]), abs=1e-6)
         assert float(r[col["MouthLeft"]]) == pytest.approx(float(f.face.blendshapes[INDEX["mouthLeft"]]), abs=1e-6)
         pitch, yaw, roll = quat.to_euler_deg(f.face.head_rotation)
@@ -353,7 +407,7 @@ def test_bvh_face_recording(tmp_path, recorded):
     assert doc.joint_offset("LeftEye")[0] > 0 and doc.joint_offset("RightEye")[0] < 0
     assert doc.joint_offset("Neck")[1] > 0
     # rotation round trip: BVH channels -> matrix == reflected recorded rotation, for every bone and frame
-    for i, f in enumerate(frames):
+    for i, f in enumerate(f.people[0] for f in frames):
         for b, name in enumerate(f.bone_names):
             m = _bvh_matrix(*doc.frame_joint_channels(i, name, ["Zrotation", "Xrotation", "Yrotation"]))
             np.testing.assert_allclose(m, S @ _quat_matrix(f.bone_rotations[b]) @ S, atol=2e-5)
@@ -373,8 +427,9 @@ def test_bvh_body_and_known_rotation(tmp_path):
     path = tmp_path / "body.abr"
     with RecordingWriter(path, meta={"fps": 60.0}) as w:
         for i in range(3):
-            w.write(AvatarFrame(i, 0.0, i / 60, face, (), np.zeros(0, np.float32), bones, rots,
-                                np.zeros((len(bones), 3)), root_position=np.array([0.1, 0.0, 0.2])))
+            w.write(AvatarFrame(i, 0.0, i / 60, [Person(0, face, face, (), np.zeros(0, np.float32), bones, rots,
+                                                        np.zeros((len(bones), 3)),
+                                                        root_position=np.array([0.1, 0.0, 0.2]))]))
     out = tmp_path / "body.bvh"
     bvh_export.export_bvh(path, out, scale=100.0)
     doc = Bvh(out.read_text())

@@ -45,10 +45,11 @@ def test_expression_triggers_reach_websocket_and_vmc():
     t.join(timeout=5)
     lines = dump.stop()
     assert proc.returncode == 0, proc.stderr
-    with_face = [f for f in frames if f["face"]["found"]]
+    people = [m["people"][0] for m in frames]
+    with_face = [f for f in people if f["face"]["found"]]
     assert with_face and all(set(f["classes"]["expression"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise",
                                                                   "neutral"} for f in with_face)
-    starts = [(f, e) for f in frames for e in f["events"] if e["type"] == "expression" and e.get("state") == "start"]
+    starts = [(f, e) for f in people for e in f["events"] if e["type"] == "expression" and e.get("state") == "start"]
     assert starts, "no expression trigger started"
     frame, event = starts[0]
     probs = frame["classes"]["expression"]
@@ -123,7 +124,7 @@ def test_action_and_gesture_triggers_from_a_video_reach_websocket_and_vmc(tmp_pa
     t.join(timeout=5)
     lines = dump.stop()
     assert proc.returncode == 0, proc.stderr
-    events = [(e["type"], e["name"]) for f in frames for e in f["events"] if e.get("state") != "end"]
+    events = [(e["type"], e["name"]) for m in frames for f in m["people"] for e in f["events"] if e.get("state") != "end"]
     assert ("action", "jump") in events and ("gesture", "fist") in events, events
     keys = " ".join(l for l in lines if " /VMC/Ext/Key isi " in l)
     assert '"action:jump"' in keys and '"gesture:fist"' in keys

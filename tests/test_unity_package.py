@@ -9,7 +9,8 @@
   assembly as the .asmdef files split them, the Unity-facing ones against the compile-only stubs
   in Tests~/UnityStubs; the engine-independent core (Runtime/Protocol, Runtime/Transport) runs
   in the harness Tests~/ProtocolHarness, which decodes the golden vectors of tests/vectors/ so
-  the values can be compared here with what the Python encoders wrote, rejects garbage cleanly,
+  the values can be compared here with what the Python encoders wrote (WebSocket schema 2: the
+  person whose id the receiver follows, out of the frame's people list), rejects garbage cleanly,
   passes its own self-tests, builds control commands that the sidecar's own parser accepts with
   exactly the intended arguments, and talks to the sidecar's real UDP and WebSocket transports.
 
@@ -18,6 +19,7 @@ The Mono tests skip only when `mcs`/`mono` are missing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib.util
 import json
 import random
@@ -53,6 +55,10 @@ def _golden_frame():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.golden_frame()
+
+
+def _golden_person():
+    return _golden_frame().people[0]
 
 
 # What the harness's sample commands (Program.SampleCommands) must mean to the sidecar's parse_control.
@@ -304,7 +310,7 @@ def test_vmc_vectors(mono_build):
     root = _floats(_values(lines, "root")[0])
     np.testing.assert_allclose(root, [0, 0, 0, 0, 0, 0, 1], atol=1e-7)
 
-    gf = _golden_frame()
+    gf = _golden_person()
     bones = {v[0]: _floats(v[1:]) for v in _values(lines, "bone")}
     assert list(bones) == ["Neck", "Head", "LeftEye", "RightEye"] == list(gf.bone_names)
     np.testing.assert_allclose(bones["Head"][3:], HEAD, atol=1e-6)
@@ -339,8 +345,11 @@ def test_websocket_vectors(mono_build):
     lines = _harness(mono_build, "ws", *(str(VECTORS / n) for n in names))
     assert _values(lines, "message") == [[names[0], "ok", "Hello"], [names[1], "ok", "Frame"], [names[2], "ok", "Reply"]]
     hello = json.loads((VECTORS / names[0]).read_text())
-    frame = json.loads((VECTORS / names[1]).read_text())
+    message = json.loads((VECTORS / names[1]).read_text())
     reply = json.loads((VECTORS / names[2]).read_text())
+    assert message["v"] == hello["v"] == reply["v"] == 2
+    assert [p["id"] for p in message["people"]] == [0]
+    frame = message["people"][0]
 
     assert _values(lines, "hello.blendshapes") == [list(ARKIT_NAMES)]
     assert _values(lines, "hello.blendshapes")[0] == hello["channels"]["blendshapes"]
@@ -348,11 +357,12 @@ def test_websocket_vectors(mono_build):
     assert _values(lines, "hello.commands") == [hello["commands"]]
     assert _values(lines, "hello.server") == [["avatar-bridge"]]
     assert _values(lines, "hello.mirror") == [["True"]]
-    assert _values(lines, "hello.v") == [["1"]]
+    assert _values(lines, "hello.v") == [["2"]]
 
-    assert _values(lines, "frame.seq") == [["42"]] and frame["seq"] == 42
-    assert float(_values(lines, "frame.t")[0][0]) == frame["t"]
-    assert float(_values(lines, "frame.source_t")[0][0]) == frame["source_t"]
+    assert _values(lines, "frame.seq") == [["42"]] and message["seq"] == 42
+    assert _values(lines, "frame.applied") == [["True"]] and _values(lines, "frame.person") == [["0"]]
+    assert float(_values(lines, "frame.t")[0][0]) == message["t"]
+    assert float(_values(lines, "frame.source_t")[0][0]) == message["source_t"]
     assert _values(lines, "face.found") == [["True"]]
     np.testing.assert_allclose(_floats(_values(lines, "face.head_rot")[0]), HEAD, atol=1e-5)
     for key in ("head_rot", "head_pos", "eye_left", "eye_right", "eye_angles"):
@@ -368,12 +378,62 @@ def test_websocket_vectors(mono_build):
     np.testing.assert_allclose(_floats(_values(lines, "root")[0]), frame["root"]["pos"] + frame["root"]["rot"], atol=1e-7)
     assert _values(lines, "event") == [["expression", "happy", "start", "0.9"]] and frame["events"] == [
         {"type": "expression", "name": "happy", "state": "start", "value": 0.9}]
-    assert {v[0]: float(v[1]) for v in _values(lines, "timing")} == frame["timings_ms"]
+    assert {v[0]: float(v[1]) for v in _values(lines, "timing")} == message["timings_ms"]
+    assert {v[0]: v[1] for v in _values(lines, "parameter")} == {k: str(v) for k, v in frame["parameters"].items()}
 
     assert _values(lines, "reply.id") == [[reply["id"]]]
     assert _values(lines, "reply.command") == [["calibrate"]]
     assert _values(lines, "reply.ok") == [["True"]]
     assert _values(lines, "reply.message") == [reply["message"].split()]
+
+
+def _two_people_frame():
+    """The golden frame with a second person (id 3: other shapes, no events, [reactions] parameters)
+    in front of person 0, as the sidecar's own encoder writes it."""
+    from bridge.frame import Parameters
+
+    f = _golden_frame()
+    p0 = f.people[0]
+    p0.parameters = Parameters(("Happy",), np.array([True]), ("Smile",), np.array([0.25], np.float32))
+    p3 = dataclasses.replace(p0, id=3, blend_values=np.full(len(p0.blend_values), 0.5, np.float32), events=[],
+                             root_position=np.array([1.0, 2.0, 3.0]),
+                             parameters=Parameters(("Wave",), np.array([False]), (), np.zeros(0, np.float32)))
+    f.people = [p3, p0]
+    return f
+
+
+@pytest.mark.parametrize("person", [0, 3, 7])
+def test_person_id_picks_one_person(mono_build, tmp_path, person):
+    """A frame with several people: the decoder keeps only the one whose id is its PersonId (with
+    that person's shapes, root, events and parameters), and a frame without it applies nothing."""
+    from bridge.protocols import jsonframe
+
+    message = jsonframe.frame_message(_two_people_frame())
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(jsonframe.schema()).validate(json.loads(message))
+    (tmp_path / "two.json").write_text(message)
+    lines = _harness(mono_build, "ws", "--person", str(person), str(VECTORS / "ws_hello.json"), str(tmp_path / "two.json"))
+    assert _values(lines, "message") == [["ws_hello.json", "ok", "Hello"], ["two.json", "ok", "Frame"]]
+    assert _values(lines, "frame.seq") == [["42"]]
+    values = np.array([float(b[1]) for b in _values(lines, "blend")])
+    params = {v[0]: v[1] for v in _values(lines, "parameter")}
+    events = _values(lines, "event")
+    if person == 7:
+        assert _values(lines, "frame.applied") == [["False"]]
+        assert values.size == 0 and not params and not events and not _values(lines, "root") and not _values(lines, "bone")
+        return
+    assert _values(lines, "frame.applied") == [["True"]] and _values(lines, "frame.person") == [[str(person)]]
+    assert [b[0] for b in _values(lines, "blend")] == list(ARKIT_NAMES)
+    root = _floats(_values(lines, "root")[0])
+    if person == 3:
+        np.testing.assert_array_equal(values, 0.5)
+        np.testing.assert_allclose(root[:3], [1, 2, 3])
+        assert params == {"Wave": "False"} and events == []
+    else:
+        np.testing.assert_allclose(values, np.linspace(0, 1, 52), atol=6e-5)
+        np.testing.assert_allclose(root[:3], [0, 0, 0])
+        assert params == {"Happy": "True", "Smile": "0.25"}
+        assert events == [["expression", "happy", "start", "0.9"]]
 
 
 def test_preview_messages_are_skipped(mono_build, tmp_path):
@@ -510,13 +570,14 @@ def test_websocket_end_to_end(mono_build):
     from bridge.transports.websocket import WebSocketServer
 
     gf = _golden_frame()
+    p = gf.people[0]
     commands = []
 
     def submit(control, fut: Future) -> None:
         commands.append((control.command, control.id, control.args))
         fut.set_result((True, "pong"))
 
-    server = WebSocketServer("127.0.0.1", 0, jsonframe.hello(gf.blend_names, gf.bone_names, mirror=True), submit)
+    server = WebSocketServer("127.0.0.1", 0, jsonframe.hello(p.blend_names, p.bone_names, mirror=True), submit)
     server.start()
     stop = threading.Event()
 
@@ -546,3 +607,6 @@ def test_websocket_end_to_end(mono_build):
     assert replies[2] == ["3", "set_shape", "True", "pong"]
     assert replies[3] == ["4", "subscribe", "True", "preview", "off"]
     assert commands == [("ping", 1, {}), ("set_shape", 3, {"shape": "jawOpen", "key": "gain", "value": 1.5})]
+    # Then it follows person 5, whom the sidecar does not send: frames are counted, none published, no error.
+    assert _values(lines, "absent.counted") == [["True", "published", "False", "decoded", "True"]]
+    assert _values(lines, "absent.errors") == [["0"]]

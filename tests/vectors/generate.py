@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from bridge.arkit import ARKIT_NAMES
-from bridge.frame import AvatarFrame, FaceState
+from bridge.frame import AvatarFrame, FaceState, Person
 from bridge.protocols import jsonframe, vmc, vrchat
+from bridge.retarget.avatar import mirror_face
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,8 +30,8 @@ def golden_frame() -> AvatarFrame:
         right_eye=np.array([0.0871557, 0.0, 0.0, 0.9961947]),  # 10 degrees pitch down
         eye_angles_deg=np.array([0.0, 10.0, 10.0, 0.0]),
     )
-    return AvatarFrame(
-        seq=42, capture_time=1764000000.25, source_time=1.5, face=face,
+    person = Person(
+        id=0, face=face, subject=mirror_face(face),  # the hello says mirror: the subject is the reflection
         blend_names=ARKIT_NAMES, blend_values=blend,
         bone_names=("Neck", "Head", "LeftEye", "RightEye"),
         bone_rotations=np.array([[0.0, 0.0, 0.0, 1.0], face.head_rotation, face.left_eye, face.right_eye]),
@@ -38,23 +39,25 @@ def golden_frame() -> AvatarFrame:
         root_position=np.array([0.0, 0.0, 0.0]), root_rotation=np.array([0.0, 0.0, 0.0, 1.0]),
         classes={"expression": {"happy": 0.9, "neutral": 0.1}},
         events=[{"type": "expression", "name": "happy", "state": "start", "value": 0.9}],
-        timings_ms={"track": 8.5, "total": 9.25},
     )
+    return AvatarFrame(seq=42, capture_time=1764000000.25, source_time=1.5, people=[person],
+                       timings_ms={"track": 8.5, "total": 9.25})
 
 
 def write_all() -> dict[str, bytes]:
     f = golden_frame()
+    p = f.people[0]
     files: dict[str, bytes] = {}
-    plain = dataclasses.replace(f, events=[])
+    plain = dataclasses.replace(p, events=[])
     for i, packet in enumerate(vmc.encode_vmc(plain, uptime_s=12.5)):
         files[f"vmc_frame_{i}.bin"] = packet
-    files["vmc_key_event.bin"] = vmc.encode_key_events(f.events)[0]
+    files["vmc_key_event.bin"] = vmc.encode_key_events(p.events)[0]
     names = ("v2/JawOpen", "v2/EyeLeftX", "MouthSmile")
     msgs = vrchat.encode_parameters(names, np.array([0.5, -0.25, 1.0]), np.arange(3))
     msgs += vrchat.encode_eye_tracking(np.array([0.0, 10.0, 10.0, 0.0]), 0.25)
     for i, m in enumerate(msgs):
         files[f"vrchat_{i}.bin"] = m
-    files["ws_hello.json"] = jsonframe.hello(f.blend_names, f.bone_names, mirror=True).replace(
+    files["ws_hello.json"] = jsonframe.hello(p.blend_names, p.bone_names, mirror=True).replace(
         '"version":"' + __import__("bridge").__version__ + '"', '"version":"0.0.0"').encode() + b"\n"
     files["ws_frame.json"] = jsonframe.frame_message(f).encode() + b"\n"
     files["ws_reply.json"] = jsonframe.reply("c1", "calibrate", True, "calibrating neutral face").encode() + b"\n"
