@@ -108,7 +108,6 @@ class WebSocketOutput:
         return ()  # its address changes only on restart
 
     def __init__(self, cfg: Config, ctx: "Outputs"):
-        from .preview import PreviewEncoder
         from .transports.websocket import WebSocketServer
         ws = cfg.websocket
         self.names, self.mirror = ctx.names, ctx.mirror
@@ -117,7 +116,10 @@ class WebSocketOutput:
         self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*self.names, self.mirror), ctx.submit,
                                       ws.token, pages)
         self.server.start()
-        self.preview = PreviewEncoder(self.server.publish_preview) if ctx.dashboard else None
+        self.preview = None
+        if ctx.dashboard:  # the preview needs OpenCV; a replay serves no dashboard and loads none
+            from .preview import PreviewEncoder
+            self.preview = PreviewEncoder(self.server.publish_preview)
 
     @staticmethod
     def describe(cfg: Config) -> str:
@@ -195,8 +197,16 @@ class Outputs:
         return describe(self.cfg)
 
     def send(self, frame: AvatarFrame) -> None:
+        """Sends to every output, adds the time that took to the frame's `send` and `total`
+        timings, then hands the frame, timings complete, to the listeners (the recording)."""
+        t0 = time.perf_counter()
         for o in self.active.values():
             o.send(frame)
+        ms = (time.perf_counter() - t0) * 1000
+        t = frame.timings_ms
+        t["send"] = t.get("send", 0.0) + ms
+        if "total" in t:
+            t["total"] += ms
         for listener in self.listeners:
             listener(frame)
 

@@ -204,13 +204,10 @@ class Pipeline:
                                      person.classes, person.events, obs.hands if self.trackers.hands is not None else None)
             if self.reactions.reactions:
                 self.reactions.react(t, person)
-            t2b = time.perf_counter()
-            frame.timings_ms["classify"] = (t2b - t2) * 1000
-            t2 = t2b
+            frame.timings_ms["classify"] = (time.perf_counter() - t2) * 1000
+        frame.timings_ms["total"] = track_ms + (time.perf_counter() - t1) * 1000  # sending adds to it
         self.outputs.send(frame)
         self.outputs.preview(frame.seq, src.rgb, obs)
-        t3 = time.perf_counter()
-        frame.timings_ms.update(send=(t3 - t2) * 1000, total=track_ms + (t3 - t1) * 1000)
         self.stats.add(frame)
         for listener in self.listeners:
             listener(frame)
