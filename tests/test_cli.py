@@ -122,5 +122,5 @@ def test_process_finds_the_face_on_the_first_frame_of_every_video(tmp_path):
     proc = cli("process", *map(str, videos), "--out", str(tmp_path), "--formats", "abr", "--max-frames", "2", "-q")
     assert proc.returncode == 0, proc.stderr
     for v in videos:
-        frames = RecordingReader(tmp_path / f"{v.stem}.abr").frames()
-        assert frames[0].face.found and frames[0].face.presence == 1.0, v.name
+        first = RecordingReader(tmp_path / f"{v.stem}.abr").frames()[0].people[0]
+        assert first.face.found and first.face.presence == 1.0, v.name

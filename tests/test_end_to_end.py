@@ -77,8 +77,8 @@ def test_run_streams_vmc_and_websocket():
     assert received[0]["type"] == "hello" and received[0]["channels"]["blendshapes"] == list(ARKIT_NAMES)
     frames = [m for m in received if m["type"] == "frame"]
     assert len(frames) > 20
-    assert all(len(f["blendshapes"]) == 52 for f in frames)
-    assert any(f["face"]["found"] for f in frames)
+    assert all(len(f["people"][0]["blendshapes"]) == 52 for f in frames)
+    assert any(f["people"][0]["face"]["found"] for f in frames)
     seqs = [f["seq"] for f in frames]
     assert seqs == sorted(seqs)
     replies = {m["id"]: m for m in received if m["type"] == "reply"}

@@ -12,6 +12,11 @@ from conftest import FACE
 from helpers import run_frames
 
 
+def run_people(*args, **kw):
+    """Person 0 of every frame `run_frames` gives."""
+    return [f.people[0] for f in run_frames(*args, **kw)]
+
+
 def _rgb(name):
     return cv2.cvtColor(cv2.imread(str(FACE / name)), cv2.COLOR_BGR2RGB)
 
@@ -58,7 +63,7 @@ def test_head_tilt_sign(name):
 
 
 def test_no_face_in_cartoon(tracker):
-    frames = run_frames(FACE / "no_face.mp4", tracker)
+    frames = run_people(FACE / "no_face.mp4", tracker)
     assert len(frames) >= 90
     assert not any(f.face.found for f in frames)
     assert all(f.face.presence == 0 for f in frames)
@@ -77,7 +82,8 @@ def _runs(found):
 
 
 def test_face_then_cartoon_eases_to_neutral(tracker):
-    frames = run_frames(FACE / "face_then_cartoon.mov", tracker)
+    whole = run_frames(FACE / "face_then_cartoon.mov", tracker)
+    frames = [f.people[0] for f in whole]
     found = [f.face.found for f in frames]
     runs = _runs(found)
     assert runs[0][0] is True and runs[0][1] > 20, runs  # found from the very first frame
@@ -86,7 +92,7 @@ def test_face_then_cartoon_eases_to_neutral(tracker):
     assert runs[i + 1][0] is False and runs[i + 1][1] > 30, runs
     lost_at = sum(r[1] for r in runs[:i + 1])
     lost = frames[lost_at:lost_at + runs[i + 1][1]]
-    fps = 1 / np.median(np.diff([f.source_time for f in frames]))
+    fps = 1 / np.median(np.diff([f.source_time for f in whole]))
     hold = int(0.5 * fps)
     # held right after the loss, then eased to neutral, with no jump between frames
     assert lost[1].face.presence == pytest.approx(1.0)
@@ -97,7 +103,7 @@ def test_face_then_cartoon_eases_to_neutral(tracker):
 
 
 def test_cartoon_then_face_blends_back_in(tracker):
-    frames = run_frames(FACE / "cartoon_then_face.mov", tracker)
+    frames = run_people(FACE / "cartoon_then_face.mov", tracker)
     runs = _runs([f.face.found for f in frames])
     assert runs[0][0] is False and runs[0][1] > 80, runs
     longest = max(range(len(runs)), key=lambda i: runs[i][1] if runs[i][0] else 0)
@@ -112,7 +118,7 @@ def test_cartoon_then_face_blends_back_in(tracker):
 def test_blendshapes_follow_the_face(tracker):
     """Shapes move where the face moves: measured lip gap, mouth width and eyelid gaps (landmark
     geometry, normalised by the eye-corner distance) against the output blendshapes."""
-    frames = run_frames(FACE / "expressions_pexels.mp4", tracker, {"source": {"mirror": False}})
+    frames = run_people(FACE / "expressions_pexels.mp4", tracker, {"source": {"mirror": False}})
     rows = [(f.face.landmarks, f.face.blendshapes) for f in frames if f.face.found and f.face.landmarks is not None]
     assert len(rows) > 400
     lm = np.stack([r[0] for r in rows])
@@ -144,7 +150,7 @@ def test_first_video_frame_is_found_like_the_same_still(name, tracker):
     with FaceTracker(still_images=True) as still:
         alone = still.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
     assert alone is not None
-    first = run_frames(FACE / name, tracker, {"source": {"mirror": False}, "filter": {"enabled": False}},
+    first = run_people(FACE / name, tracker, {"source": {"mirror": False}, "filter": {"enabled": False}},
                        max_frames=1)[0]
     assert first.face.found and first.face.presence == 1.0
     assert np.abs(first.face.blendshapes - alone.blendshapes).max() < 0.05
@@ -153,7 +159,7 @@ def test_first_video_frame_is_found_like_the_same_still(name, tracker):
 def test_every_picture_of_a_folder_is_found(tmp_path):
     for name in ("astronaut.png", "grace_hopper.jpg", "single_face.jpg"):
         shutil.copy(FACE / name, tmp_path / name)
-    frames = run_frames(tmp_path, None)
+    frames = run_people(tmp_path, None)
     assert len(frames) == 3 and all(f.face.found and f.face.presence == 1.0 for f in frames)
 
 
