@@ -87,7 +87,7 @@ def pipeline_round(frames, ws_port: int, sink_port: int, with_vrchat: bool, clas
                        "websocket": {"port": ws_port}, "calibration": {"profile": "/nonexistent/profile.json"},
                        "classify": {"expression": classify, "action": classify}})
     p = Pipeline(cfg, MemorySource(frames))
-    p.start_transports()
+    p.start_outputs()
     got = []
     stop = threading.Event()
 
@@ -103,7 +103,7 @@ def pipeline_round(frames, ws_port: int, sink_port: int, with_vrchat: bool, clas
 
     t = threading.Thread(target=client, daemon=True)
     t.start()
-    while p.ws.client_count == 0:
+    while p.outputs.client_count == 0:
         time.sleep(0.01)
     t0 = time.perf_counter()
     p.run()

@@ -151,13 +151,13 @@ def main() -> int:
             p.stop()
 
     p.listeners.append(on_frame)
-    p.start_transports()
+    p.start_outputs()
     threads = [threading.Thread(target=client, args=(ws_port, k, stop, clients[k]), daemon=True) for k in clients]
     for t in threads:
         t.start()
-    vmc = p.vmc
-    vrc = p.vrchat
-    ws = p.ws
+    vmc = p.outputs.active["vmc"].sender
+    vrc = p.outputs.active["vrchat"].sender
+    ws = p.outputs.active["websocket"].server
     p.run()
     stop.set()
     time.sleep(1.0)

@@ -53,8 +53,7 @@ class Pipeline:
         if profile is not None:
             log.info("calibration profile %s loaded", self.profile_path)
         self.editor = ConfigEditor(config_path, overrides or {}, self._configure, lambda: self.mapper)
-        self.control = Controller(self.editor, lambda fut: self.start_calibration(
-            self.cfg.calibration.neutral_seconds, 0.0, fut))
+        self.control = Controller(self.editor, lambda f: self.start_calibration(self.cfg.calibration.neutral_seconds, 0, f))
         self.trackers = Trackers(cfg, source.still, face=tracker)
         try:
             self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
@@ -122,13 +121,17 @@ class Pipeline:
     def face_found(self) -> bool:
         return self.solver.found
 
+    def start_outputs(self) -> None:
+        """Starts the WebSocket server now (run() does it too), e.g. to connect clients first."""
+        self.outputs.start((self.blend_names, self.skeleton.names))
+
     def stop(self) -> None:
         self._stop.set()
 
     def run(self) -> Stats:
         """Track on this thread, post-process on a worker: MediaPipe releases the GIL, so the
         sidecar's own work for frame N overlaps inference of frame N+1 on the second core."""
-        self.outputs.start((self.blend_names, self.skeleton.names))
+        self.start_outputs()
         if self.watcher is not None:
             self.watcher.start()
         handoff: queue.Queue = queue.Queue(maxsize=2)  # bounded, blocking: no frame is ever dropped

@@ -134,7 +134,7 @@ def test_replay_sends_what_the_live_run_sent(tmp_path, tracker):
     pipeline = Pipeline(cfg, source, max_frames=N_FRAMES, tracker=tracker)
     writer = RecordingWriter(tmp_path / "take.abr", meta=meta_for(cfg, source))
     pipeline.outputs.listeners.append(writer.write)
-    pipeline.outputs.start((pipeline.blend_names, pipeline.skeleton.names))
+    pipeline.start_outputs()
     client = WsClient(ws_port)
     assert client.ready.wait(10)
     threading.Thread(target=pipeline.run, daemon=True).start()
