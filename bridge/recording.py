@@ -444,9 +444,3 @@ class RecordingReader:
             return fps if fps > 0 else 30.0
         dt = float(np.median(np.diff(times)))
         return 1.0 / dt if dt > 0 else 30.0
-
-
-def read_recording(path: str | Path) -> tuple[RecordingReader, list[AvatarFrame]]:
-    r = RecordingReader(path)
-    frames = r.frames()
-    return r, frames

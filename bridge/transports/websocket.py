@@ -37,9 +37,6 @@ CONTROL_RATE = 20  # control messages per second per client
 MAX_MESSAGE = 65536
 MAX_ORDERED = 1024  # queued messages per client beyond which event frames fall back to the mailbox
 
-# A control handler runs on the pipeline thread and returns (ok, message).
-ControlHandler = Callable[[Control], tuple[bool, str]]
-
 
 class _Client:
     __slots__ = ("conn", "frame", "preview", "wants_preview", "ordered", "wake", "dropped", "sent", "tokens", "token_t")
