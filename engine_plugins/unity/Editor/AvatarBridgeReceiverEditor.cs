@@ -39,6 +39,10 @@ namespace AvatarBridge.Editor
             }
             EditorGUILayout.LabelField("Packets / frames", receiver.PacketsReceived + " / " + receiver.FramesDecoded);
             EditorGUILayout.LabelField("Malformed (ignored)", receiver.BadPackets.ToString());
+            if (receiver.Transport == TransportKind.WebSocket && receiver.FramesWithoutPerson > 0)
+            {
+                EditorGUILayout.LabelField("Frames without person " + receiver.PersonId, receiver.FramesWithoutPerson.ToString());
+            }
 
             HelloData hello = receiver.Hello;
             if (hello != null)

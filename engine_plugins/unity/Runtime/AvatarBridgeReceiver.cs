@@ -29,6 +29,9 @@ namespace AvatarBridge
         [Tooltip("The sidecar's WebSocket address.")]
         [SerializeField] private string webSocketUrl = DefaultWebSocketUrl;
 
+        [Tooltip("Which tracked person to follow: the id in the WebSocket frames' people list (0 is the first, and for now only, person). Give each avatar its own receiver and id once the sidecar tracks several people. VMC carries one person and ignores this.")]
+        [SerializeField] private int personId;
+
         [Tooltip("Log a warning the first time each kind of malformed packet arrives.")]
         [SerializeField] private bool logBadPackets = true;
 
@@ -66,6 +69,29 @@ namespace AvatarBridge
         {
             get { return webSocketUrl; }
             set { webSocketUrl = value; Restart(); }
+        }
+
+        /// <summary>
+        /// The person this receiver follows (WebSocket <c>people[].id</c>, default 0); frames without
+        /// that person leave <see cref="LatestFrame"/> as it was. Changing it needs no reconnect.
+        /// </summary>
+        public int PersonId
+        {
+            get { return personId; }
+            set
+            {
+                personId = Math.Max(0, value);
+                if (connection != null)
+                {
+                    connection.PersonId = personId;
+                }
+            }
+        }
+
+        /// <summary>WebSocket frames received that did not hold <see cref="PersonId"/>.</summary>
+        public long FramesWithoutPerson
+        {
+            get { return connection != null ? connection.FramesWithoutPerson : 0; }
         }
 
         /// <summary>
@@ -159,6 +185,11 @@ namespace AvatarBridge
         private void OnValidate()
         {
             vmcPort = Mathf.Clamp(vmcPort, 1, 65535);
+            personId = Math.Max(0, personId);
+            if (connection != null)
+            {
+                connection.PersonId = personId;
+            }
             if (connection != null && (connectedTransport != transport || connectedPort != vmcPort || connectedUrl != webSocketUrl))
             {
                 Restart();
@@ -237,6 +268,7 @@ namespace AvatarBridge
             connectedPort = vmcPort;
             connectedUrl = webSocketUrl;
             connection = new BridgeConnection(transport, vmcPort, webSocketUrl);
+            connection.PersonId = Math.Max(0, personId);
             connection.Start();
         }
 

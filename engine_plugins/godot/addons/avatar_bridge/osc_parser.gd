@@ -20,7 +20,10 @@ extends RefCounted
 ## "position": Vector3}), [code]root[/code] ({"rotation", "position"}), [code]events[/code]
 ## (Array of Dictionary, WebSocket only), [code]face[/code] (WebSocket only:
 ## head_rotation, head_position, eye_left, eye_right, eye_angles), [code]timings_ms[/code]
-## (WebSocket only) and [code]vmc_ok[/code] (the /VMC/Ext/OK integers, VMC only).
+## (WebSocket only), [code]person_id[/code] (int: which person of the WebSocket frame's
+## [code]people[/code] list this is; 0 for VMC, which carries one person),
+## [code]parameters[/code] (WebSocket only: the person's [code][reactions][/code] VRChat
+## parameters, name -> bool or float) and [code]vmc_ok[/code] (the /VMC/Ext/OK integers, VMC only).
 
 ## What [method apply_vmc_message] did with one OSC message.
 enum VmcResult {
@@ -30,8 +33,8 @@ enum VmcResult {
 	BAD_ARGUMENTS,  ## A known address whose arguments have the wrong count or types.
 }
 
-## WebSocket JSON schema version this parser understands ("v").
-const SCHEMA_VERSION := 1
+## WebSocket JSON schema version this parser understands ("v"): 2, frames carry a list of people.
+const SCHEMA_VERSION := 2
 ## Deepest bundle nesting accepted; deeper packets are rejected, not recursed into.
 const MAX_BUNDLE_DEPTH := 8
 ## "#bundle" followed by a NUL, the first 8 bytes of every OSC bundle.
@@ -68,6 +71,8 @@ static func new_frame(source: String) -> Dictionary:
 		"events": [],
 		"face": {},
 		"timings_ms": {},
+		"person_id": 0,
+		"parameters": {},
 		"vmc_ok": [],
 	}
 
@@ -150,18 +155,25 @@ static func decode_json_message(text: String) -> Dictionary:
 	return _json_result(error, kind, message)
 
 
-## Turns a validated "frame" message into a frame Dictionary (see the class description),
-## naming its blendshape values and bones with [param hello]'s channel lists. Returns
+## Turns the person [param person_id] of a validated "frame" message (its [code]people[/code]
+## entry with that [code]id[/code]) into a frame Dictionary (see the class description), naming
+## its blendshape values and bones with [param hello]'s channel lists. Returns
 ## {"ok": bool, "error": String, "frame": Dictionary}; an error when no hello was received yet
-## or when the frame's arrays do not match the channel lists.
-static func frame_from_json(message: Dictionary, hello: Dictionary) -> Dictionary:
+## or when the person's arrays do not match the channel lists. A frame without that person is
+## not an error: "ok" is true and "frame" is empty (nothing to apply).
+static func frame_from_json(
+	message: Dictionary, hello: Dictionary, person_id: int = 0
+) -> Dictionary:
 	if hello.is_empty():
 		return {"ok": false, "error": "frame received before hello", "frame": {}}
+	var person := find_person(message, person_id)
+	if person.is_empty():
+		return {"ok": true, "error": "", "frame": {}}
 	var channels: Dictionary = hello["channels"]
 	var shape_names: Array = channels["blendshapes"]
 	var bone_names: Array = channels["bones"]
-	var values: Array = message["blendshapes"]
-	var bones_in: Dictionary = message["bones"]
+	var values: Array = person["blendshapes"]
+	var bones_in: Dictionary = person["bones"]
 	var rotations: Array = bones_in["rot"]
 	var positions: Array = bones_in["pos"]
 	if values.size() != shape_names.size():
@@ -175,7 +187,8 @@ static func frame_from_json(message: Dictionary, hello: Dictionary) -> Dictionar
 	var frame := new_frame("websocket")
 	frame["seq"] = int(message["seq"])
 	frame["time"] = float(message["t"])
-	var face_in: Dictionary = message["face"]
+	frame["person_id"] = person_id
+	var face_in: Dictionary = person["face"]
 	frame["found"] = bool(face_in["found"])
 	frame["presence"] = float(face_in["presence"])
 	frame["face"] = {
@@ -194,14 +207,25 @@ static func frame_from_json(message: Dictionary, hello: Dictionary) -> Dictionar
 			"rotation": _quaternion(rotations[i]),
 			"position": _vector3(positions[i]),
 		}
-	var root_in: Dictionary = message["root"]
+	var root_in: Dictionary = person["root"]
 	frame["root"] = {
 		"rotation": _quaternion(root_in["rot"]),
 		"position": _vector3(root_in["pos"]),
 	}
-	frame["events"] = (message["events"] as Array).duplicate(true)
+	frame["events"] = (person["events"] as Array).duplicate(true)
+	frame["parameters"] = (person["parameters"] as Dictionary).duplicate()
 	frame["timings_ms"] = (message["timings_ms"] as Dictionary).duplicate()
 	return {"ok": true, "error": "", "frame": frame}
+
+
+## The [code]people[/code] entry of a validated "frame" message whose [code]id[/code] is
+## [param person_id] (the first one, should ids repeat), or {} when that person is absent.
+static func find_person(message: Dictionary, person_id: int) -> Dictionary:
+	var people: Array = message["people"]
+	for person: Dictionary in people:
+		if int(person["id"]) == person_id:
+			return person
+	return {}
 
 
 ## A control message without arguments ({"type": command, "id": id}), as JSON text; see
@@ -465,27 +489,45 @@ static func _check_frame(message: Dictionary) -> String:
 	for key: String in ["seq", "t", "source_t"]:
 		if not _is_number(message.get(key)):
 			return 'frame: "%s" is not a number' % key
-	var face: Variant = message.get("face")
+	var people: Variant = message.get("people")
+	if typeof(people) != TYPE_ARRAY:
+		return 'frame: "people" is not an array'
+	for person: Variant in people:
+		if typeof(person) != TYPE_DICTIONARY:
+			return "frame: every person must be an object"
+		var person_error := _check_person(person)
+		if not person_error.is_empty():
+			return person_error
+	if typeof(message.get("timings_ms")) != TYPE_DICTIONARY:
+		return 'frame: "timings_ms" is not an object'
+	return ""
+
+
+static func _check_person(person: Dictionary) -> String:
+	var id: Variant = person.get("id")
+	if not _is_number(id) or float(id) < 0.0 or float(id) != floorf(float(id)):
+		return 'frame: every person needs an "id" (integer, 0 or more)'
+	var face: Variant = person.get("face")
 	if typeof(face) != TYPE_DICTIONARY:
 		return 'frame: "face" is not an object'
 	var face_error := _check_face(face)
 	if not face_error.is_empty():
 		return face_error
-	if not _is_number_array(message.get("blendshapes"), -1):
+	if not _is_number_array(person.get("blendshapes"), -1):
 		return 'frame: "blendshapes" is not an array of numbers'
-	var bones: Variant = message.get("bones")
+	var bones: Variant = person.get("bones")
 	if typeof(bones) != TYPE_DICTIONARY:
 		return 'frame: "bones" is not an object'
 	var bone_dict: Dictionary = bones
 	if not _is_array_of(bone_dict.get("rot"), 4) or not _is_array_of(bone_dict.get("pos"), 3):
 		return 'frame: "bones.rot"/"bones.pos" are not arrays of quaternions/vectors'
-	var root: Variant = message.get("root")
+	var root: Variant = person.get("root")
 	if typeof(root) != TYPE_DICTIONARY:
 		return 'frame: "root" is not an object'
 	var root_dict: Dictionary = root
 	if not _is_quaternion(root_dict.get("rot")) or not _is_number_array(root_dict.get("pos"), 3):
 		return 'frame: "root" needs "pos" [x, y, z] and "rot" [x, y, z, w]'
-	var events: Variant = message.get("events")
+	var events: Variant = person.get("events")
 	if typeof(events) != TYPE_ARRAY:
 		return 'frame: "events" is not an array'
 	for event: Variant in events:
@@ -494,8 +536,12 @@ static func _check_frame(message: Dictionary) -> String:
 		var event_dict: Dictionary = event
 		if typeof(event_dict.get("type")) != TYPE_STRING:
 			return 'frame: every event needs a string "type"'
-	if typeof(message.get("timings_ms")) != TYPE_DICTIONARY:
-		return 'frame: "timings_ms" is not an object'
+	var parameters: Variant = person.get("parameters")
+	if typeof(parameters) != TYPE_DICTIONARY:
+		return 'frame: "parameters" is not an object'
+	for value: Variant in (parameters as Dictionary).values():
+		if typeof(value) != TYPE_BOOL and not _is_number(value):
+			return "frame: every parameter must be true, false or a number"
 	return ""
 
 

@@ -13,7 +13,8 @@ extends Node
 ## malformed packet never stops the game: it is dropped, counted in [member bad_packet_counts]
 ## and reported once per kind ([signal bad_packet] and one warning). Drivers
 ## ([AvatarBridgeDriver]) connect to [signal frame_received]; see [AvatarBridgeOscParser] for
-## the frame Dictionary. Values are in the wire's (Unity's) frame.
+## the frame Dictionary. Over the WebSocket (schema 2: each frame lists its people) the receiver
+## follows the person [member person_id]. Values are in the wire's (Unity's) frame.
 
 ## The connection state changed; [param status] is a [enum Status] value.
 signal connection_changed(status: int)
@@ -69,6 +70,11 @@ const DEFAULT_WEBSOCKET_URL := "ws://127.0.0.1:8765"
 @export_group("WebSocket")
 ## The sidecar's WebSocket server.
 @export var websocket_url: String = DEFAULT_WEBSOCKET_URL
+## Which tracked person to follow: the [code]id[/code] in the frames' [code]people[/code] list
+## (0 is the first, and for now only, person). Give each avatar its own receiver and id once the
+## sidecar tracks several people. Frames without this person are skipped (nothing applied).
+## VMC carries one person and ignores this. Takes effect from the next message.
+@export_range(0, 64, 1, "or_greater") var person_id: int = 0
 ## First delay before reconnecting after a failure; doubles up to [member reconnect_delay_max].
 @export_range(0.1, 10.0, 0.1, "suffix:s") var reconnect_delay_min: float = 0.5
 ## Longest delay between reconnection attempts.
@@ -238,11 +244,13 @@ func _handle_text(packet: PackedByteArray) -> Dictionary:
 		"reply":
 			reply_received.emit(message)
 		"frame":
-			var result := AvatarBridgeOscParser.frame_from_json(message, hello)
+			var result := AvatarBridgeOscParser.frame_from_json(message, hello, person_id)
 			if not result["ok"]:
 				_report_bad("frame", result["error"])
 				return {}
 			var frame: Dictionary = result["frame"]
+			if frame.is_empty():
+				return {}
 			var events: Array = frame["events"]
 			for event: Dictionary in events:
 				event_received.emit(event)

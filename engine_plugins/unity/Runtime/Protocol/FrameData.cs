@@ -106,7 +106,10 @@ namespace AvatarBridge.Protocol
         public Vec3 RootPosition;
         public Quat RootRotation;
 
-        /// <summary>True once <c>/VMC/Ext/Blend/Apply</c> (or a complete JSON frame) ended the frame.</summary>
+        /// <summary>
+        /// True once <c>/VMC/Ext/Blend/Apply</c> ended the frame, or a complete JSON frame held the
+        /// decoder's person; false for a JSON frame without that person (nothing to apply).
+        /// </summary>
         public bool Applied;
 
         public int EventCount;
@@ -115,6 +118,21 @@ namespace AvatarBridge.Protocol
         public int TimingCount;
         public string[] TimingNames = new string[8];
         public float[] TimingValues = new float[8];
+
+        /// <summary>
+        /// The id of the person this frame holds: the WebSocket frame's <c>people[].id</c> that the
+        /// decoder picked (its <see cref="WsMessageDecoder.PersonId"/>); 0 for VMC, which carries one person.
+        /// </summary>
+        public int PersonId;
+
+        /// <summary>
+        /// The person's <c>[reactions]</c> VRChat avatar parameters (WebSocket <c>parameters</c>):
+        /// names with their values, bools as 1 or 0 with <see cref="ParameterIsBool"/> set.
+        /// </summary>
+        public int ParameterCount;
+        public string[] ParameterNames = new string[8];
+        public float[] ParameterValues = new float[8];
+        public bool[] ParameterIsBool = new bool[8];
 
         public FrameData()
         {
@@ -134,6 +152,15 @@ namespace AvatarBridge.Protocol
             CalibrationState = 0;
             CalibrationMode = 0;
             TrackingStatus = -1;
+            Applied = false;
+            TimingCount = 0;
+            ClearPerson();
+        }
+
+        /// <summary>Forgets what belongs to the person (face, shapes, bones, root, events, parameters) and keeps the frame's header.</summary>
+        public void ClearPerson()
+        {
+            PersonId = 0;
             HasFace = false;
             Face = default(FaceData);
             BlendCount = 0;
@@ -141,9 +168,8 @@ namespace AvatarBridge.Protocol
             HasRoot = false;
             RootPosition = Vec3.Zero;
             RootRotation = Quat.Identity;
-            Applied = false;
             EventCount = 0;
-            TimingCount = 0;
+            ParameterCount = 0;
             blendIndex.Clear();
             boneIndex.Clear();
         }
@@ -205,6 +231,33 @@ namespace AvatarBridge.Protocol
             TimingNames[TimingCount] = name;
             TimingValues[TimingCount] = milliseconds;
             TimingCount++;
+        }
+
+        public void AddParameter(string name, float value, bool isBool)
+        {
+            if (ParameterCount == ParameterNames.Length)
+            {
+                Array.Resize(ref ParameterNames, ParameterCount * 2);
+                Array.Resize(ref ParameterValues, ParameterCount * 2);
+                Array.Resize(ref ParameterIsBool, ParameterCount * 2);
+            }
+            ParameterNames[ParameterCount] = name;
+            ParameterValues[ParameterCount] = value;
+            ParameterIsBool[ParameterCount] = isBool;
+            ParameterCount++;
+        }
+
+        /// <summary>Index of a parameter by exact name, or -1.</summary>
+        public int FindParameter(string name)
+        {
+            for (int i = 0; i < ParameterCount; i++)
+            {
+                if (string.Equals(ParameterNames[i], name, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         /// <summary>Index of a blendshape by exact name, or -1.</summary>

@@ -60,17 +60,20 @@ namespace AvatarBridge.Protocol
     }
 
     /// <summary>
-    /// Decodes the WebSocket JSON messages of schema version 1 (bridge/protocols/frame.schema.json).
-    /// Frames carry bare value arrays aligned with the last <c>hello</c>'s channel names, so the
-    /// decoder keeps that hello. Unknown keys are skipped, so a newer sidecar that adds fields still
-    /// works; wrong types, wrong array lengths and unknown schema versions are rejected with an
-    /// error instead of producing a half-valid frame. One instance per connection, one thread.
+    /// Decodes the WebSocket JSON messages of schema version 2 (bridge/protocols/frame.schema.json).
+    /// A frame carries a list of <c>people</c>, each with a stable <c>id</c>; the decoder keeps the
+    /// one whose id is <see cref="PersonId"/> and skips the others. Their bare value arrays are
+    /// aligned with the last <c>hello</c>'s channel names, so the decoder keeps that hello. Unknown
+    /// keys are skipped, so a newer sidecar that adds fields still works; wrong types, wrong array
+    /// lengths and other schema versions (1 included) are rejected with an error instead of
+    /// producing a half-valid frame. One instance per connection, one thread.
     /// </summary>
     public sealed class WsMessageDecoder
     {
-        public const int SchemaVersion = 1;
+        public const int SchemaVersion = 2;
         public const int MaxChannels = 1024;
         public const int MaxEvents = 64;
+        public const int MaxPeople = 64;
 
         private static readonly byte[] KType = Ascii("type");
         private static readonly byte[] KV = Ascii("v");
@@ -109,6 +112,8 @@ namespace AvatarBridge.Protocol
         private static readonly byte[] KCommand = Ascii("command");
         private static readonly byte[] KOk = Ascii("ok");
         private static readonly byte[] KMessage = Ascii("message");
+        private static readonly byte[] KPeople = Ascii("people");
+        private static readonly byte[] KParameters = Ascii("parameters");
 
         private readonly JsonReader reader = new JsonReader();
         private readonly StringCache names;
@@ -122,6 +127,10 @@ namespace AvatarBridge.Protocol
         private Vec3[] bonePositions = new Vec3[16];
         private int bonePositionCount;
         private readonly float[] four = new float[4];
+        private bool sawBlend;
+        private bool sawBoneRot;
+        private bool sawBonePos;
+        private volatile int personId;
         private DecodeResult error;
 
         public WsMessageDecoder(StringCache names)
@@ -136,9 +145,22 @@ namespace AvatarBridge.Protocol
         public ReplyData LastReply { get; private set; }
 
         /// <summary>
-        /// Decodes one message. A frame is written into <paramref name="frame"/> (which is cleared
-        /// first and is only meaningful when the result is ok and the kind is Frame); a hello
-        /// updates <see cref="Hello"/>; a reply sets <see cref="LastReply"/>. Never throws.
+        /// The <c>id</c> of the person in each frame's <c>people</c> list to decode (0, the default, is
+        /// the single person of a one-person run). May be changed from another thread; it applies
+        /// from the next message.
+        /// </summary>
+        public int PersonId
+        {
+            get { return personId; }
+            set { personId = value; }
+        }
+
+        /// <summary>
+        /// Decodes one message. A frame's person <see cref="PersonId"/> is written into
+        /// <paramref name="frame"/> (which is cleared first and is only meaningful when the result is
+        /// ok and the kind is Frame); when the frame has no such person the result is still ok but
+        /// <see cref="FrameData.Applied"/> stays false, so there is nothing to apply. A hello updates
+        /// <see cref="Hello"/>; a reply sets <see cref="LastReply"/>. Never throws.
         /// </summary>
         public DecodeResult Decode(byte[] data, int offset, int length, FrameData frame, out WsMessageKind kind)
         {
@@ -146,14 +168,16 @@ namespace AvatarBridge.Protocol
             error = DecodeResult.Success;
             frame.Clear();
             blendCount = boneRotationCount = bonePositionCount = 0;
+            sawBlend = sawBoneRot = sawBonePos = false;
             helloBlendNames.Clear();
             helloBoneNames.Clear();
             helloCommands.Clear();
             reader.Reset(data, offset, length);
 
             long version = -1;
-            bool sawBlend = false, sawBoneRot = false, sawBonePos = false, sawChannels = false;
+            bool sawChannels = false, sawPeople = false, foundPerson = false;
             bool mirror = false, ok = false;
+            int wanted = personId;
             string server = null, serverVersion = null, replyId = null, replyCommand = null, replyMessage = null;
 
             if (reader.Read() != JsonToken.BeginObject)
@@ -217,38 +241,10 @@ namespace AvatarBridge.Protocol
                         return error;
                     }
                 }
-                else if (reader.ValueEquals(KFace))
+                else if (reader.ValueEquals(KPeople))
                 {
-                    if (!ReadFace(frame))
-                    {
-                        return error;
-                    }
-                }
-                else if (reader.ValueEquals(KBlendshapes))
-                {
-                    sawBlend = true;
-                    if (!ReadFloats(ref blendValues, out blendCount))
-                    {
-                        return error;
-                    }
-                }
-                else if (reader.ValueEquals(KBones))
-                {
-                    if (!ReadBones(out sawBoneRot, out sawBonePos))
-                    {
-                        return error;
-                    }
-                }
-                else if (reader.ValueEquals(KRoot))
-                {
-                    if (!ReadRoot(frame))
-                    {
-                        return error;
-                    }
-                }
-                else if (reader.ValueEquals(KEvents))
-                {
-                    if (!ReadEvents(frame))
+                    sawPeople = true;
+                    if (!ReadPeople(frame, wanted, out foundPerson))
                     {
                         return error;
                     }
@@ -339,7 +335,7 @@ namespace AvatarBridge.Protocol
             }
             if (version != SchemaVersion)
             {
-                return Fail(ProtocolError.UnsupportedVersion, "schema version 'v' is missing or not 1: update the package or the sidecar");
+                return Fail(ProtocolError.UnsupportedVersion, "schema version 'v' is missing or not 2 (this package reads the people list of schema 2): update the package or the sidecar");
             }
             switch (kind)
             {
@@ -356,16 +352,27 @@ namespace AvatarBridge.Protocol
                 case WsMessageKind.Preview:
                     return DecodeResult.Success;
                 default:
-                    return FinishFrame(frame, sawBlend, sawBoneRot, sawBonePos);
+                    return FinishFrame(frame, sawPeople, foundPerson);
             }
         }
 
-        private DecodeResult FinishFrame(FrameData frame, bool sawBlend, bool sawBoneRot, bool sawBonePos)
+        private DecodeResult FinishFrame(FrameData frame, bool sawPeople, bool foundPerson)
         {
             HelloData hello = Hello;
             if (hello == null)
             {
                 return Fail(ProtocolError.FrameBeforeHello, "frame received before any hello: its arrays have no channel names");
+            }
+            if (!sawPeople)
+            {
+                return Fail(ProtocolError.WrongValueType, "frame without a 'people' array");
+            }
+            frame.Source = FrameSource.WebSocket;
+            if (!foundPerson)
+            {
+                // Not an error: this receiver's person is not tracked in this frame. Nothing to apply.
+                frame.ClearPerson();
+                return DecodeResult.Success;
             }
             if (sawBlend && blendCount != hello.BlendshapeNames.Length)
             {
@@ -375,7 +382,6 @@ namespace AvatarBridge.Protocol
             {
                 return Fail(ProtocolError.ChannelMismatch, "'bones' length differs from hello.channels.bones");
             }
-            frame.Source = FrameSource.WebSocket;
             for (int i = 0; i < blendCount; i++)
             {
                 frame.SetBlend(hello.BlendshapeNames[i], blendValues[i]);
@@ -389,6 +395,178 @@ namespace AvatarBridge.Protocol
             }
             frame.Applied = true;
             return DecodeResult.Success;
+        }
+
+        /// <summary>
+        /// Reads the <c>people</c> array: persons are decoded in order until the one whose id is
+        /// <paramref name="wanted"/>; the ones after it are skipped unread.
+        /// </summary>
+        private bool ReadPeople(FrameData frame, int wanted, out bool found)
+        {
+            found = false;
+            if (reader.Read() != JsonToken.BeginArray)
+            {
+                return WrongTypeBool("'people' must be an array of objects");
+            }
+            int count = 0;
+            while (reader.Read() != JsonToken.EndArray)
+            {
+                if (reader.Token != JsonToken.BeginObject)
+                {
+                    return reader.Token == JsonToken.Error ? FailBool(reader.Error) : WrongTypeBool("each person must be an object");
+                }
+                if (++count > MaxPeople)
+                {
+                    return WrongTypeBool("more than 64 people in one frame");
+                }
+                if (found)
+                {
+                    if (!reader.Skip())
+                    {
+                        return FailBool(reader.Error);
+                    }
+                    continue;
+                }
+                if (!ReadPerson(frame, wanted, out found))
+                {
+                    return false;
+                }
+            }
+            return reader.Token != JsonToken.Error || FailBool(reader.Error);
+        }
+
+        /// <summary>
+        /// Reads one person object (its '{' already read). Its values go into <paramref name="frame"/>
+        /// and the decoder's scratch arrays; a person with another id is forgotten again, and as soon
+        /// as its id is known not to match, the rest of it is skipped.
+        /// </summary>
+        private bool ReadPerson(FrameData frame, int wanted, out bool match)
+        {
+            match = false;
+            ForgetPerson(frame);
+            bool sawId = false, other = false;
+            while (NextProperty())
+            {
+                bool okValue;
+                if (reader.ValueEquals(KId))
+                {
+                    long id;
+                    if (reader.Read() != JsonToken.Number || !reader.TryGetLong(out id) || id < 0 || id > int.MaxValue)
+                    {
+                        return WrongTypeBool("a person's 'id' must be a non-negative integer");
+                    }
+                    sawId = true;
+                    if (id != wanted)
+                    {
+                        other = true;
+                        while (NextProperty())
+                        {
+                            if (!SkipValue())
+                            {
+                                return false;
+                            }
+                        }
+                        break;
+                    }
+                    okValue = true;
+                }
+                else if (reader.ValueEquals(KFace))
+                {
+                    okValue = ReadFace(frame);
+                }
+                else if (reader.ValueEquals(KBlendshapes))
+                {
+                    sawBlend = true;
+                    okValue = ReadFloats(ref blendValues, out blendCount);
+                }
+                else if (reader.ValueEquals(KBones))
+                {
+                    okValue = ReadBones(out sawBoneRot, out sawBonePos);
+                }
+                else if (reader.ValueEquals(KRoot))
+                {
+                    okValue = ReadRoot(frame);
+                }
+                else if (reader.ValueEquals(KEvents))
+                {
+                    okValue = ReadEvents(frame);
+                }
+                else if (reader.ValueEquals(KParameters))
+                {
+                    okValue = ReadParameters(frame);
+                }
+                else
+                {
+                    okValue = SkipValue();
+                }
+                if (!okValue)
+                {
+                    return false;
+                }
+            }
+            if (!error.Ok)
+            {
+                return false;
+            }
+            if (!sawId)
+            {
+                return WrongTypeBool("a person without an integer 'id'");
+            }
+            if (other)
+            {
+                ForgetPerson(frame);
+                return true;
+            }
+            frame.PersonId = wanted;
+            match = true;
+            return true;
+        }
+
+        /// <summary>Drops what a person put into the frame and the scratch arrays.</summary>
+        private void ForgetPerson(FrameData frame)
+        {
+            frame.ClearPerson();
+            blendCount = boneRotationCount = bonePositionCount = 0;
+            sawBlend = sawBoneRot = sawBonePos = false;
+        }
+
+        /// <summary>Reads a person's <c>parameters</c>: name -> true/false or a number.</summary>
+        private bool ReadParameters(FrameData frame)
+        {
+            if (!BeginObject("'parameters' must be an object"))
+            {
+                return false;
+            }
+            while (NextProperty())
+            {
+                string name = reader.GetString(names);
+                JsonToken t = reader.Read();
+                float value;
+                bool isBool = t == JsonToken.True || t == JsonToken.False;
+                if (isBool)
+                {
+                    value = t == JsonToken.True ? 1f : 0f;
+                }
+                else if (t == JsonToken.Number)
+                {
+                    double v;
+                    if (!reader.TryGetDouble(out v))
+                    {
+                        return FailBool(ProtocolError.BadNumber, "number out of range");
+                    }
+                    value = (float)v;
+                }
+                else
+                {
+                    return t == JsonToken.Error ? FailBool(reader.Error) : WrongTypeBool("a parameter must be true, false or a number");
+                }
+                if (frame.ParameterCount >= MaxChannels)
+                {
+                    return WrongTypeBool("more than 1024 parameters");
+                }
+                frame.AddParameter(name, value, isBool);
+            }
+            return error.Ok;
         }
 
         private bool ReadFace(FrameData frame)

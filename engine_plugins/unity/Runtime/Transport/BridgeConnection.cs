@@ -37,6 +37,8 @@ namespace AvatarBridge
         private long lastPacketTicks = -1;
         private long packets;
         private long frames;
+        private long framesWithoutPerson;
+        private volatile int personId;
         private int nextCommandId;
         private bool running;
 
@@ -97,6 +99,33 @@ namespace AvatarBridge
         public long FramesDecoded
         {
             get { return Interlocked.Read(ref frames); }
+        }
+
+        /// <summary>
+        /// WebSocket frames that did not hold the person <see cref="PersonId"/> (so nothing was
+        /// published for them); VMC carries a single person and never counts here.
+        /// </summary>
+        public long FramesWithoutPerson
+        {
+            get { return Interlocked.Read(ref framesWithoutPerson); }
+        }
+
+        /// <summary>
+        /// Which person of the WebSocket frames' <c>people</c> list to follow, by its <c>id</c>
+        /// (default 0, the single person of a one-person run). Takes effect from the next message;
+        /// safe to set from any thread.
+        /// </summary>
+        public int PersonId
+        {
+            get { return personId; }
+            set
+            {
+                if (value < 0)
+                {
+                    throw new ArgumentOutOfRangeException("value", "a person id is never negative");
+                }
+                personId = value;
+            }
         }
 
         public ErrorTally Errors
@@ -230,6 +259,7 @@ namespace AvatarBridge
         private void HandleMessage(byte[] buffer, int length)
         {
             WsMessageKind messageKind;
+            wsDecoder.PersonId = personId;
             DecodeResult r = wsDecoder.Decode(buffer, 0, length, pending, out messageKind);
             if (!r.Ok)
             {
@@ -248,6 +278,11 @@ namespace AvatarBridge
                     }
                     break;
                 case WsMessageKind.Frame:
+                    if (!pending.Applied)
+                    {
+                        Interlocked.Increment(ref framesWithoutPerson);
+                        break;
+                    }
                     for (int i = 0; i < pending.EventCount && events.Count < MaxQueued; i++)
                     {
                         events.Enqueue(pending.Events[i]);
