@@ -104,7 +104,8 @@ class WebSocketServer:
     async def _serve(self) -> None:
         self._server = await serve(self._handle, self.host, self.port, origins=[None, LOOPBACK_ORIGIN],
                                    process_request=self._process_request, max_size=MAX_MESSAGE, compression=None,
-                                   ping_interval=10, ping_timeout=10)
+                                   ping_interval=10, ping_timeout=10,
+                                   open_timeout=3)  # a browser's idle preconnect must not hold up stop()
         if self.port == 0:
             self.port = next(iter(self._server.sockets)).getsockname()[1]
 
