@@ -157,8 +157,9 @@ class Outputs:
     flag in a replay)."""
 
     def __init__(self, cfg: Config, submit: Callable[[Control, Future], None], mirror: bool | None = None,
-                 dashboard: bool = True):
+                 dashboard: bool = True, measure: bool = True):
         self.t0 = time.monotonic()
+        self.measure = measure
         self.submit = submit
         self.mirror = cfg.source.mirror if mirror is None else mirror
         self.dashboard = dashboard
@@ -197,16 +198,16 @@ class Outputs:
         return describe(self.cfg)
 
     def send(self, frame: AvatarFrame) -> None:
-        """Sends to every output, adds the time that took to the frame's `send` and `total`
-        timings, then hands the frame, timings complete, to the listeners (the recording)."""
+        """Sends to every output, then hands the frame to the listeners (the recording). With
+        `measure` (a live run) the time sending took goes into the frame's `send` and `total`
+        timings first, so a recording keeps them; a replay leaves the recorded timings alone."""
         t0 = time.perf_counter()
         for o in self.active.values():
             o.send(frame)
-        ms = (time.perf_counter() - t0) * 1000
-        t = frame.timings_ms
-        t["send"] = t.get("send", 0.0) + ms
-        if "total" in t:
-            t["total"] += ms
+        if self.measure:
+            ms = (time.perf_counter() - t0) * 1000
+            frame.timings_ms["send"] = ms
+            frame.timings_ms["total"] = frame.timings_ms.get("total", 0.0) + ms
         for listener in self.listeners:
             listener(frame)
 

@@ -68,7 +68,7 @@ def replay(path: str | Path, cfg: Config, loop: bool = False, max_frames: int | 
     period = span + (step if step > 0 else 1 / 30)
 
     control = Controller(unavailable="while replaying a recording")
-    outputs = Outputs(cfg, control.submit, mirror=mirrored, dashboard=False)
+    outputs = Outputs(cfg, control.submit, mirror=mirrored, dashboard=False, measure=False)
     first = frames[0].people[0]
     t0 = time.monotonic()
     seq = 0
