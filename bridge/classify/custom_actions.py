@@ -1,6 +1,7 @@
 """Teach your own actions: record example clips of joints, train a small ONNX model from them.
 
-    record_examples(joint_windows, "dab", out_dir)   # CLI: avatar-bridge record-action dab
+    record_from_source(source, "dab", out_dir)       # CLI: avatar-bridge record-action dab
+    record_examples(joint_windows, "dab", out_dir)   # the same from joints already tracked
     report = train_custom(out_dir)                   # CLI: avatar-bridge train-actions
 
 This module keeps the example store and runs the steps: windows and augmentation
@@ -26,6 +27,30 @@ from .action_features import augment, features, random_window, synthetic_idle
 
 CUSTOM_NAME = "action_custom"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+
+
+def record_from_source(source, name: str, out_dir: str | Path, seconds: float = 10.0,
+                       progress: bool = True) -> list[Path]:
+    """Tracks the body in `source` (a camera: for `seconds`; a video: to its end), resamples the
+    joints to the model's rate and saves overlapping clips of action `name`; returns their paths."""
+    from ..tracking.pose import PoseTracker
+    from .action import RATE_HZ, joints_from_mediapipe, resample
+    joints, times = [], []
+    with PoseTracker(still_images=source.still) as pose, \
+            Progress(int(seconds * source.fps) if source.live else None, f"recording {name}",
+                     enabled=progress) as bar:
+        while (f := source.read()) is not None and not (source.live and f.source_time > seconds):
+            obs = pose.process(f.rgb, int(f.source_time * 1000))
+            if obs is not None:
+                joints.append(joints_from_mediapipe(obs.world))
+                times.append(f.source_time)
+            bar.update(1)
+    if len(joints) < 8:
+        raise BridgeError(f"the body was seen in only {len(joints)} frames: stand so the camera sees you from head to knees")
+    t = np.asarray(times)
+    seq = resample(np.stack(joints), t, RATE_HZ, max(WINDOW, int((t[-1] - t[0]) * RATE_HZ)))
+    clips = [seq[s:s + WINDOW] for s in range(0, max(1, len(seq) - WINDOW + 1), max(1, WINDOW // 2))]
+    return record_examples(clips, name, out_dir)
 
 
 def record_examples(joint_windows: Iterable[np.ndarray], name: str, out_dir: str | Path) -> list[Path]:

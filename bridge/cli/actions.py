@@ -5,8 +5,6 @@ import argparse
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from ..calibration import user_config_dir
 
 log = logging.getLogger("avatar_bridge")
@@ -32,39 +30,13 @@ def add_commands(sub) -> None:
 
 
 def cmd_record_action(args: argparse.Namespace, status) -> int:
-    """Tracks the body, resamples the joints to the model's 15 Hz and saves overlapping clips."""
-    from ..classify.action import RATE_HZ, WINDOW, joints_from_mediapipe
-    from ..classify.custom_actions import record_examples
-    from ..errors import BridgeError
-    from ..progress import Progress
+    from ..classify.custom_actions import record_from_source
     from ..sources import open_source
-    from ..tracking.pose import PoseTracker
-    out = args.dir or default_dir()
     source = open_source(args.source, fast=not args.source.isdigit())
-    joints, times = [], []
     try:
-        with PoseTracker(still_images=source.still) as pose:
-            limit = None if not source.live else args.seconds
-            total = int(args.seconds * source.fps) if source.live else None
-            with Progress(total, f"recording {args.name}", enabled=not args.quiet) as bar:
-                while (f := source.read()) is not None:
-                    if limit is not None and f.source_time > limit:
-                        break
-                    obs = pose.process(f.rgb, int(f.source_time * 1000))
-                    if obs is not None:
-                        joints.append(joints_from_mediapipe(obs.world))
-                        times.append(f.source_time)
-                    bar.update(1)
+        paths = record_from_source(source, args.name, args.dir or default_dir(), args.seconds, not args.quiet)
     finally:
         source.close()
-    if len(joints) < 8:
-        raise BridgeError(f"the body was seen in only {len(joints)} frames: stand so the camera sees you from head to knees")
-    t = np.asarray(times)
-    n = max(WINDOW, int((t[-1] - t[0]) * RATE_HZ))
-    from ..classify.action import resample
-    seq = resample(np.stack(joints), t, RATE_HZ, n)
-    clips = [seq[s:s + WINDOW] for s in range(0, max(1, len(seq) - WINDOW + 1), max(1, WINDOW // 2))]
-    paths = record_examples(clips, args.name, out)
     log.info("saved %d example clips of %r to %s; record other actions too, then run `avatar-bridge train-actions`",
              len(paths), args.name, paths[0].parent)
     return 0
