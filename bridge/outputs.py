@@ -168,31 +168,33 @@ class Outputs:
         self.listeners: list[Callable[[AvatarFrame], None]] = []
         self.cfg = cfg
         self._started = False
-        self.reconfigure(cfg, first=True)
+        self._build(cfg, [n for n, cls in SECTIONS.items() if not cls.late])
 
     def start(self, names: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         """Builds the late outputs (the WebSocket server), announcing these channel names."""
         if not self._started:
             self._started, self.names = True, names
-            self.reconfigure(self.cfg, first=True)
+            self._build(self.cfg, [n for n, cls in SECTIONS.items() if cls.late])
 
-    def reconfigure(self, cfg: Config, first: bool = False) -> None:
+    def reconfigure(self, cfg: Config) -> None:
         """Rebuilds the outputs whose config changed (see each one's `depends`)."""
+        changed = [n for n, cls in SECTIONS.items()
+                   if (self._started or not cls.late) and cls.depends(cfg) != cls.depends(self.cfg)]
+        self._build(cfg, changed)
+        self.cfg = cfg
+
+    def _build(self, cfg: Config, names: list[str]) -> None:
+        """(Re)creates the named outputs that `cfg` enables; on a failure everything is closed."""
         try:
-            for name, cls in SECTIONS.items():
-                if cls.late and not self._started or not first and cls.depends(cfg) == cls.depends(self.cfg):
-                    continue
-                if first and name in self.active:
-                    continue
+            for name in names:
                 old = self.active.pop(name, None)
                 if old is not None:
                     old.close()
                 if getattr(cfg, name).enabled:
-                    self.active[name] = cls(cfg, self)
+                    self.active[name] = SECTIONS[name](cfg, self)
         except BaseException:
             self.close()
             raise
-        self.cfg = cfg
 
     def describe(self) -> list[str]:
         return describe(self.cfg)

@@ -117,10 +117,6 @@ class Pipeline:
     def paused(self) -> bool:
         return self.control.paused
 
-    @property
-    def face_found(self) -> bool:
-        return self.solver.found
-
     def start_outputs(self) -> None:
         """Starts the WebSocket server now (run() does it too), e.g. to connect clients first."""
         self.outputs.start((self.blend_names, self.skeleton.names))
@@ -192,8 +188,9 @@ class Pipeline:
             self._feed_calibration(t, obs.face)
         state = self.solver.solve(obs.face, t)
         face, face_bones, face_root = self.retargeter.solve(state)
-        values = np.zeros(len(self.blend_names), np.float32)  # the [reactions] shapes follow the mapped ones
-        values[:len(self.mapper.names)] = self.mapper.apply(face.blendshapes)
+        values = self.mapper.apply(face.blendshapes)
+        if len(values) < len(self.blend_names):  # room for the [reactions] shapes after the mapped ones
+            values = np.concatenate([values, np.zeros(len(self.blend_names) - len(values), values.dtype)])
         bones, root = self.skeleton.solve(obs, state, face_bones, face_root, t)
         person = Person(0, face, state, self.blend_names, values, self.skeleton.names, bones,
                         self.skeleton.positions, root)
