@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from importlib import resources
 
 import numpy as np
 
+from . import dashboard
 from .config import Config
 from .frame import AvatarFrame
 from .mapping import Mapper, MappingSpec, load_preset, merge
@@ -111,8 +111,7 @@ class WebSocketOutput:
         from .transports.websocket import WebSocketServer
         ws = cfg.websocket
         self.names, self.mirror = ctx.names, ctx.mirror
-        pages = {"/": ("text/html; charset=utf-8", resources.files("bridge.dashboard").joinpath("index.html")
-                       .read_bytes())} if ctx.dashboard else {}
+        pages = dashboard.pages() if ctx.dashboard else {}
         self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*self.names, self.mirror), ctx.submit,
                                       ws.token, pages)
         self.server.start()
