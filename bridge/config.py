@@ -156,6 +156,11 @@ class WebSocketSettings:
 
 
 @dataclass(frozen=True)
+class AvatarSettings:
+    file: str = field(default="", metadata=_range(doc="your .vrm (0.x or 1.0): its bones, proportions and expression names shape the output"))
+
+
+@dataclass(frozen=True)
 class MappingSettings:
     preset: str = field(default="arkit", metadata=_range(choices=PRESETS))
     drop: tuple[str, ...] = ()
@@ -173,6 +178,7 @@ class Config:
     tracking_loss: TrackingLossSettings = field(default_factory=TrackingLossSettings)
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     mapping: MappingSettings = field(default_factory=MappingSettings)
+    avatar: AvatarSettings = field(default_factory=AvatarSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
     vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
@@ -184,6 +190,7 @@ SECTIONS: dict[str, type] = {
     "classify": ClassifySettings,
     "filter": FilterSettings,
     "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
+    "avatar": AvatarSettings,
     "vmc": VmcSettings, "vrchat": VrchatSettings, "websocket": WebSocketSettings,
 }
 OTHER_SECTIONS = ("reactions",)  # free-form tables with their own parser

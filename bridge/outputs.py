@@ -15,20 +15,33 @@ from concurrent.futures import Future
 import numpy as np
 
 from . import dashboard
+from .avatar_match import MatchReport, match
 from .config import Config
 from .frame import AvatarFrame
 from .mapping import Mapper, MappingSpec, load_preset, merge
 from .protocols import jsonframe, vmc, vrchat
 from .protocols.jsonframe import Control
+from .retarget.vrm_file import VrmAvatar
 from .transports.udp import UdpSender
 
 
-def avatar_mapper(cfg: Config) -> Mapper:
-    """The ARKit -> avatar shape mapping `[mapping]` describes (no shapes when the face is off)."""
+def avatar_mapper(cfg: Config, avatar: VrmAvatar | None = None) -> Mapper:
+    """The ARKit -> avatar shape mapping `[mapping]` describes (no shapes when the face is off),
+    its outputs named as `avatar`'s expressions when there is one (see `avatar_report`)."""
     if not cfg.face.enabled:
         return Mapper(MappingSpec())  # no face: send no blendshapes rather than a frozen neutral face
+    spec = _mapping_spec(cfg)
+    return Mapper(spec if avatar is None else match(spec, avatar, cfg.mapping.preset)[0])
+
+
+def avatar_report(cfg: Config, avatar: VrmAvatar) -> MatchReport:
+    """How `avatar_mapper(cfg, avatar)` matched the avatar's expressions."""
+    return match(_mapping_spec(cfg) if cfg.face.enabled else MappingSpec(), avatar, cfg.mapping.preset)[1]
+
+
+def _mapping_spec(cfg: Config) -> MappingSpec:
     m = cfg.mapping
-    return Mapper(merge(load_preset(m.preset), m.spec, m.drop))
+    return merge(load_preset(m.preset), m.spec, m.drop)
 
 
 class VmcOutput:
@@ -111,14 +124,17 @@ class WebSocketOutput:
         from .transports.websocket import WebSocketServer
         ws = cfg.websocket
         self.names, self.mirror = ctx.names, ctx.mirror
-        pages = dashboard.pages() if ctx.dashboard else {}
-        self.server = WebSocketServer(ws.host, ws.port, jsonframe.hello(*self.names, self.mirror), ctx.submit,
-                                      ws.token, pages)
+        self.report = avatar_report(cfg, ctx.avatar).as_dict() if ctx.avatar is not None else None
+        pages = dashboard.pages(ctx.avatar.path if ctx.avatar is not None else None) if ctx.dashboard else {}
+        self.server = WebSocketServer(ws.host, ws.port, self._hello(), ctx.submit, ws.token, pages)
         self.server.start()
         self.preview = None
         if ctx.dashboard:  # the preview needs OpenCV; a replay serves no dashboard and loads none
             from .preview import PreviewEncoder
             self.preview = PreviewEncoder(self.server.publish_preview)
+
+    def _hello(self) -> str:
+        return jsonframe.hello(*self.names, self.mirror, self.report)
 
     @staticmethod
     def describe(cfg: Config) -> str:
@@ -129,7 +145,7 @@ class WebSocketOutput:
         p = frame.people[0]
         if (p.blend_names, p.bone_names) != self.names:
             self.names = (p.blend_names, p.bone_names)
-            self.server.publish_hello(jsonframe.hello(*self.names, self.mirror))
+            self.server.publish_hello(self._hello())
         if self.server.client_count:
             self.server.publish_frame(jsonframe.frame_message(frame), frame.has_events)
 
@@ -156,8 +172,9 @@ class Outputs:
     flag in a replay)."""
 
     def __init__(self, cfg: Config, submit: Callable[[Control, Future], None], mirror: bool | None = None,
-                 dashboard: bool = True, measure: bool = True):
+                 dashboard: bool = True, measure: bool = True, avatar: VrmAvatar | None = None):
         self.t0 = time.monotonic()
+        self.avatar = avatar
         self.measure = measure
         self.submit = submit
         self.mirror = cfg.source.mirror if mirror is None else mirror

@@ -22,11 +22,12 @@ from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
 from .frame import AvatarFrame, Person
 from .mapping import Mapper
-from .outputs import Outputs, avatar_mapper
+from .outputs import Outputs, avatar_mapper, avatar_report
 from .reactions import ReactionState
 from .retarget.avatar import AvatarRetargeter
 from .retarget.face import FaceSolver, head_from_matrix
 from .retarget.skeleton import SkeletonRetargeter
+from .retarget.vrm_file import read_vrm
 from .sources import Source
 from .stats import Stats
 from .tracking.combined import Observations, Trackers
@@ -54,13 +55,14 @@ class Pipeline:
             log.info("calibration profile %s loaded", self.profile_path)
         self.editor = ConfigEditor(config_path, overrides or {}, self._configure, lambda: self.mapper)
         self.control = Controller(self.editor, lambda f: self.start_calibration(self.cfg.calibration.neutral_seconds, 0, f))
+        self.avatar = read_vrm(cfg.avatar.file) if cfg.avatar.file else None  # before any model loads
         self.trackers = Trackers(cfg, source.still, face=tracker)
         try:
             self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
-            self.skeleton = SkeletonRetargeter(cfg, source.still)
+            self.skeleton = SkeletonRetargeter(cfg, source.still, self.avatar)
             self.outputs: Outputs | None = None
             self._configure(cfg)
-            self.outputs = Outputs(cfg, self.control.submit)
+            self.outputs = Outputs(cfg, self.control.submit, avatar=self.avatar)
         except BaseException:
             self.trackers.close()
             raise
@@ -81,7 +83,10 @@ class Pipeline:
             self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile, self.source.still)
         if old is None or cfg.reactions != old.reactions:
             self.reactions = ReactionState(cfg.reactions)
-        self.mapper: Mapper = avatar_mapper(cfg)
+        self.mapper: Mapper = avatar_mapper(cfg, self.avatar)
+        if self.avatar is not None and (old is None or cfg.mapping != old.mapping):
+            for line in avatar_report(cfg, self.avatar).lines():
+                log.info("%s", line)
         self.retargeter = AvatarRetargeter(cfg.source.mirror, cfg.face.neck_share, cfg.face.move_root,
                                            cfg.face.translation_gain)
         self.blend_names = self.reactions.output_names(self.mapper.names)

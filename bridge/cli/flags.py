@@ -50,6 +50,8 @@ def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
         put("hands", "--hands", enabled=True)
     if getattr(args, "preset", None):
         put("mapping", f"--preset {args.preset}", preset=args.preset)
+    if getattr(args, "avatar", None):
+        put("avatar", f"--avatar {args.avatar}", file=str(args.avatar))
     if getattr(args, "calibration", None):
         put("calibration", f"--calibration {args.calibration}", profile=str(args.calibration))
     if getattr(args, "vmc", None):
@@ -103,6 +105,8 @@ def add_tracking_flags(p: argparse.ArgumentParser,
     p.add_argument("--no-mirror", dest="mirror", action="store_false", help="avatar is you (first person)")
     p.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
     p.add_argument("--calibration", type=Path, metavar="FILE", help=calibration_help)
+    p.add_argument("--avatar", type=Path, metavar="FILE.vrm",
+                   help="your VRM avatar: output uses its bones, proportions and expression names (and the dashboard shows it)")
     p.add_argument("--no-face", dest="face", action="store_false", default=None, help="no face tracking")
     p.add_argument("--pose", nargs="?", const="full", choices=POSE_MODELS,
                    help=f"body tracking (model: {' or '.join(POSE_MODELS)}; default full)")

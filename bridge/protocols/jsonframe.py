@@ -32,12 +32,16 @@ MAX_CONTROL_BYTES = 4096
 MAX_NAME = 64
 
 
-def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool) -> str:
-    return json.dumps({
+def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool, avatar: dict | None = None) -> str:
+    """`avatar`: the match report (avatar_match.MatchReport.as_dict) when the sidecar has one."""
+    msg = {
         "type": "hello", "v": SCHEMA_VERSION, "server": "avatar-bridge", "version": __version__,
         "channels": {"blendshapes": list(blend_names), "bones": list(bone_names)},
         "mirror": mirror, "commands": list(COMMANDS),
-    }, separators=(",", ":"))
+    }
+    if avatar is not None:
+        msg["avatar"] = avatar
+    return json.dumps(msg, separators=(",", ":"))
 
 
 def person_message(p: Person) -> dict:

@@ -12,13 +12,16 @@ from ..config import Config
 from ..frame import FaceState
 from . import humanoid
 from .avatar import FACE_BONES
+from .fold import BoneFold
+from .vrm_file import VrmAvatar
 from .limb_filter import GateSettings
 
 EYES = ("LeftEye", "RightEye")
 
 
 class SkeletonRetargeter:
-    def __init__(self, cfg: Config, still_images: bool):
+    def __init__(self, cfg: Config, still_images: bool, avatar: VrmAvatar | None = None):
+        """With `avatar`, the bones are the ones it has (see fold.py) and the positions its own rest offsets."""
         self.body = None
         self.hands = None
         mirror = cfg.source.mirror
@@ -41,8 +44,10 @@ class SkeletonRetargeter:
         if self.hands is not None:
             from .hands import HAND_BONES
             names = names + HAND_BONES
-        self.names: tuple[str, ...] = names
-        self.positions = humanoid.rest_positions(names)  # local offsets (metres); constant
+        self.fold = BoneFold(names, avatar.bones if avatar is not None else frozenset(names))
+        self.names: tuple[str, ...] = self.fold.names
+        self.positions = (np.array([avatar.offsets[n] for n in self.names]) if avatar is not None
+                          else humanoid.rest_positions(names))  # local offsets (metres); constant
         self.mode = "face"
 
     def solve(self, obs, subject: FaceState, face_bones: np.ndarray, face_root: np.ndarray,
@@ -74,4 +79,4 @@ class SkeletonRetargeter:
             root = face_root
         if hands_pose is not None:
             parts.append(hands_pose.local)
-        return np.concatenate(parts, axis=0), root
+        return self.fold.apply(np.concatenate(parts, axis=0)), root
