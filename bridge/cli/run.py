@@ -76,6 +76,9 @@ def _status_text(pipeline) -> str:
 def cmd_demo(args: argparse.Namespace, status) -> int:
     from ..monitor import Monitor
     cfg, o = load_config(args, {"source": {"input": str(demo_clip())}})
+    if cfg.websocket.enabled and args.max_frames is None and not cfg.source.loop:
+        # the clip is 20 s: keep it going until Ctrl+C, so the dashboard's avatar has something to copy
+        cfg, o = load_config(args, {"source": {"input": str(demo_clip()), "loop": True}})
     pipeline = _make_pipeline(args, cfg, o)
     _install_sigterm(pipeline)
     monitor = Monitor(sys.stdout)
