@@ -22,6 +22,7 @@ from .reactions import Reaction, parse_reactions
 
 
 POSE_MODELS = ("lite", "full")  # the pose models that ship; nothing is downloaded at run time
+BUDGETS = ("normal", "low")  # `[source] budget`: with_budget() below says what low changes
 
 
 def _range(lo: float | None = None, hi: float | None = None, choices: tuple | None = None, doc: str = "") -> dict:
@@ -37,6 +38,7 @@ class SourceSettings:
     width: int = field(default=640, metadata=_range(160, 3840))
     height: int = field(default=480, metadata=_range(120, 2160))
     fps: float = field(default=30.0, metadata=_range(1, 240, doc="camera request; image folders play at this rate"))
+    budget: str = field(default="normal", metadata=_range(choices=BUDGETS, doc="low: cheaper inference settings for weak CPUs"))
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,18 @@ def _section(name: str, cls: type, table: Any, origin: _Origin) -> Any:
     return cls(**kwargs)
 
 
+def with_budget(cfg: Config) -> Config:
+    """`[source] budget = "low"` picks the cheaper settings that still track well (measured in
+    bench/cpu.py): the lite pose model and the one-view expression model at 5 Hz at most; the trackers
+    also run pose and hands on alternate frames (bridge/tracking/combined.py)."""
+    if cfg.source.budget != "low":
+        return cfg
+    return dataclasses.replace(
+        cfg, pose=dataclasses.replace(cfg.pose, model="lite"),
+        classify=dataclasses.replace(cfg.classify, expression_model="expression_fusion_fast",
+                                     expression_hz=min(cfg.classify.expression_hz, 5.0)))
+
+
 def from_tables(tables: dict, origin: str = "config") -> Config:
     """Validated settings from raw tables; every error starts with `origin` (a file name)."""
     return _build(tables, _Origin(origin, tables, {}, {}))
@@ -278,6 +292,7 @@ def _build(tables: dict, origin: _Origin) -> Config:
         raise ConfigError(f"{origin.prefix(first)}unknown section [{show_key(first)}]; "
                           f"allowed: {', '.join((*SECTIONS, *OTHER_SECTIONS))}")
     cfg = Config(**{name: _section(name, cls, tables[name], origin) for name, cls in SECTIONS.items() if name in tables})
+    cfg = with_budget(cfg)
     if "reactions" in tables:
         cfg = dataclasses.replace(cfg, reactions=parse_reactions(origin.section("reactions"), tables["reactions"],
                                                                  _known_classes(cfg)))

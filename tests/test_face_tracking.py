@@ -180,3 +180,21 @@ def test_reacquisition_after_a_loss_is_still_debounced():
         t += dt
     seen = [solver.solve(obs, t + k * dt).found for k in range(loss.reacquire_frames + 1)]
     assert seen == [False] * (loss.reacquire_frames - 1) + [True, True]
+
+
+def test_bulk_read_equals_mediapipes_public_api(tracker):
+    """The C-struct fast path (bridge/tracking/face.py) gives exactly what MediaPipe's objects give."""
+    from bridge.tracking.face import FaceTracker
+    cap = cv2.VideoCapture(str(FACE / "expressions_pexels.mp4"))
+    with FaceTracker() as fast, FaceTracker() as public:
+        assert fast._bulk is not None  # the fast path is live on the pinned MediaPipe
+        public._bulk = None
+        for i in range(30):
+            ok, bgr = cap.read()
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            a, b = fast.process(rgb, i * 33), public.process(rgb, i * 33)
+            assert (a is None) == (b is None)
+            if a is not None:
+                for x, y in ((a.landmarks, b.landmarks), (a.blendshapes, b.blendshapes), (a.matrix, b.matrix)):
+                    assert x.dtype == y.dtype and np.array_equal(x, y)
+    cap.release()

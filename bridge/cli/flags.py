@@ -40,6 +40,8 @@ def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
         put("source", "--fast", fast=True)
     if getattr(args, "mirror", None) is not None:
         put("source", "--mirror" if args.mirror else "--no-mirror", mirror=args.mirror)
+    if getattr(args, "budget", None):
+        put("source", f"--budget {args.budget}", budget=args.budget)
     if getattr(args, "face", None) is False:
         put("face", "--no-face", enabled=False)
     if getattr(args, "pose", None):
@@ -100,7 +102,7 @@ def add_common(p: argparse.ArgumentParser, source_help: str,
 def add_tracking_flags(p: argparse.ArgumentParser,
                        calibration_help: str = f"calibration profile to use (default {PROFILE})") -> None:
     """What to track and how it maps: shared by every command that runs the trackers (run, process, ...)."""
-    from ..config import POSE_MODELS
+    from ..config import BUDGETS, POSE_MODELS
     p.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="avatar mirrors you (default)")
     p.add_argument("--no-mirror", dest="mirror", action="store_false", help="avatar is you (first person)")
     p.add_argument("--preset", choices=("arkit", "vrm0", "vrm1", "none"), help="blendshape mapping preset")
@@ -112,6 +114,8 @@ def add_tracking_flags(p: argparse.ArgumentParser,
                    help=f"body tracking (model: {' or '.join(POSE_MODELS)}; default full)")
     p.add_argument("--body-mode", choices=("auto", "full", "upper"), help="upper = seated: legs at rest, hips fixed")
     p.add_argument("--hands", action="store_true", help="finger tracking")
+    p.add_argument("--budget", choices=BUDGETS,
+                   help="low: cheaper tracking for a weak CPU (lite pose, pose/hands on alternate frames, lighter classifiers)")
 
 
 def add_transport_flags(p: argparse.ArgumentParser) -> None:

@@ -2,7 +2,11 @@
 
 MediaPipe releases the GIL while it infers, so pose and hands run on a small thread pool while
 the face runs on the calling thread. Hand inference is skipped while neither the pose's wrists nor
-the last hands are in view: it cannot change the result, and costs as much as the pose.
+the last hands are in view: it cannot change the result, and costs as much as the pose. All
+three read one MediaPipe image per frame (wrapping an array copies it). With `[source] budget =
+"low"` pose and hands run on alternate frames (pose on even, hands on odd ones, so one body
+landmarker overlaps the face each frame) and the frame between holds the last result: the body
+and hand filters smooth over it.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import numpy as np
 
 from ..config import Config
 from .face import FaceObservation, FaceTracker, FaceTrackerSettings
+from .landmarker import mp_image
 
 
 @dataclass(slots=True)
@@ -35,6 +40,8 @@ class Trackers:
         self._last_pose = None
         self._last_hands: list = []
         self._own_face = face is None
+        self.alternate = cfg.source.budget == "low" and not still_images  # unrelated pictures hold nothing
+        self._frame = 0
         try:
             if cfg.face.enabled:
                 self.face = face or FaceTracker(FaceTrackerSettings(
@@ -72,18 +79,26 @@ class Trackers:
         return out, (time.perf_counter() - t0) * 1000
 
     def process(self, rgb: np.ndarray, timestamp_ms: int) -> Observations:
-        fp = self._pool.submit(self._timed, self.pose.process, rgb, timestamp_ms) if self.pose else None
-        run_hands = self._want_hands()
-        fh = self._pool.submit(self._timed, self.hands.process, rgb, timestamp_ms) if run_hands else None
+        image = mp_image(rgb)
+        even = self._frame % 2 == 0
+        self._frame += 1
+        run_pose = self.pose is not None and (not self.alternate or even)
+        fp = self._pool.submit(self._timed, self.pose.process, image, timestamp_ms) if run_pose else None
+        run_hands = self._want_hands() and (not self.alternate or not even)
+        fh = self._pool.submit(self._timed, self.hands.process, image, timestamp_ms) if run_hands else None
         obs = Observations(None, hands_ran=run_hands)
         if self.face is not None:
-            obs.face, obs.timings_ms["face"] = self._timed(self.face.process, rgb, timestamp_ms)
+            obs.face, obs.timings_ms["face"] = self._timed(self.face.process, image, timestamp_ms)
         if fp is not None:
             obs.pose, obs.timings_ms["pose"] = fp.result()
             self._last_pose = obs.pose
+        elif self.alternate:
+            obs.pose = self._last_pose
         if fh is not None:
             obs.hands, obs.timings_ms["hands"] = fh.result()
             self._last_hands = obs.hands
+        elif self.alternate and self._want_hands():
+            obs.hands = self._last_hands  # held for the frame between; out of view stays empty
         return obs
 
     def close(self) -> None:

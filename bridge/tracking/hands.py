@@ -57,8 +57,8 @@ class HandTracker(Landmarker):
         ), still_images)
         self.input_mirrored = input_mirrored  # True only if frames were flipped before tracking
 
-    def process(self, rgb: np.ndarray, timestamp_ms: int) -> list[HandObservation]:
-        """Track one RGB uint8 image; returns 0..num_hands hands. Timestamps must increase."""
+    def process(self, rgb, timestamp_ms: int) -> list[HandObservation]:
+        """Track one RGB uint8 image (array or shared `mp_image`); returns 0..num_hands hands. Timestamps must increase."""
         result = self._run(rgb, timestamp_ms)
         hands: list[HandObservation] = []
         for lms, wl, cats in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness):

@@ -62,8 +62,8 @@ class PoseTracker(Landmarker):
             output_segmentation_masks=False,
         ), still_images)
 
-    def process(self, rgb: np.ndarray, timestamp_ms: int) -> PoseObservation | None:
-        """Track one RGB uint8 image; timestamps must increase (older ones are bumped forward)."""
+    def process(self, rgb, timestamp_ms: int) -> PoseObservation | None:
+        """Track one RGB uint8 image (array or shared `mp_image`); timestamps must increase (older ones are bumped forward)."""
         result = self._run(rgb, timestamp_ms)
         if not result.pose_landmarks:
             return None
