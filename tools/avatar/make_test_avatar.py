@@ -29,23 +29,16 @@ def log(msg: str) -> None:
     print(f"[make_test_avatar {time.monotonic() - T0:5.1f}s] {msg}", flush=True)
 
 
-ARKIT_NAMES = (  # bridge/arkit.py's order; copied because Blender's venv does not have the sidecar
-    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
-    "eyeSquintLeft", "eyeWideLeft",
-    "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight", "eyeLookOutRight", "eyeLookUpRight",
-    "eyeSquintRight", "eyeWideRight",
-    "jawForward", "jawLeft", "jawRight", "jawOpen",
-    "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight",
-    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight",
-    "noseSneerLeft", "noseSneerRight",
-    "tongueOut",
-)
+def _arkit_names() -> tuple[str, ...]:
+    """bridge/arkit.py's list, loaded from its file: Blender's venv does not have the sidecar installed."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("arkit", Path(__file__).resolve().parents[2] / "bridge" / "arkit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ARKIT_NAMES
+
+
+ARKIT_NAMES = _arkit_names()
 
 # VRM 1.0 expression presets -> ARKit shape keys and weights.
 PRESETS: dict[str, dict[str, float]] = {
