@@ -50,18 +50,9 @@ def recorded(tracker, tmp_path_factory):
     p = Pipeline(from_tables(BASE), open_source(str(VIDEO), fast=True), tracker=tracker)
     p.listeners.append(frames.append)
     writer = attach_recorder(p, path, landmarks=True)
-    costs = []
-    timed = writer.write
-
-    def timed_write(f):
-        t = time.perf_counter()
-        timed(f)
-        costs.append(time.perf_counter() - t)
-
-    p.outputs.listeners[-1] = timed_write
     p.run()
     writer.close()
-    return path, frames, costs
+    return path, frames
 
 
 def assert_same(fa: AvatarFrame, fb: AvatarFrame):
@@ -83,7 +74,7 @@ def assert_same(fa: AvatarFrame, fb: AvatarFrame):
 
 
 def test_record_and_read_back(recorded):
-    path, frames, costs = recorded
+    path, frames = recorded
     assert len(frames) == 72 and sum(f.people[0].face.found for f in frames) > 60
     r = RecordingReader(path)
     got = r.frames()
@@ -95,12 +86,10 @@ def test_record_and_read_back(recorded):
         assert_same(a, b)
     assert any(f.people[0].face.landmarks is not None for f in got)
     assert path.stat().st_size < 72 * (6000 + 1300)  # float32 landmarks, ~160 float32, JSON classes (expression, mood) and timings
-    # the writer stays far below the 0.2 ms per-frame budget
-    assert float(np.median(costs)) < 0.2e-3, f"median writer cost {np.median(costs) * 1e6:.1f} us"
 
 
 def test_names_change_mid_recording(tmp_path, recorded):
-    _, frames, _ = recorded
+    _, frames = recorded
     path = tmp_path / "names.abr"
     with RecordingWriter(path) as w:
         for f in frames[:5]:
@@ -147,7 +136,7 @@ def _v1_recording(path, frames, meta, landmarks=True):
 
 def test_version_1_recording_reads_as_person_0(tmp_path, recorded):
     from bridge.retarget.avatar import mirror_face
-    _, frames, _ = recorded
+    _, frames = recorded
     path = tmp_path / "v1.abr"
     _v1_recording(path, frames[:20], {"mirror": True, "fps": 30.0})
     r = RecordingReader(path)
@@ -167,7 +156,7 @@ def test_version_1_recording_reads_as_person_0(tmp_path, recorded):
 
 
 def test_truncated_and_corrupted_files(tmp_path, recorded, caplog):
-    path, frames, _ = recorded
+    path, frames = recorded
     data = path.read_bytes()
     n = len(frames)
     size = len(data) - 300  # cut inside the last record
@@ -216,7 +205,7 @@ def test_truncated_and_corrupted_files(tmp_path, recorded, caplog):
 def test_full_disk_counts_only_what_reached_the_file(recorded, caplog):
     """/dev/full fails every write with ENOSPC, as a full disk does: the writer says so once and
     counts nothing, however many frames it was handed."""
-    _, frames, _ = recorded
+    _, frames = recorded
     w = RecordingWriter("/dev/full", flush_s=0.01)
     for f in frames:
         w.write(f)
@@ -295,7 +284,7 @@ def _replay(path, loop, max_frames, speed, wait_for_ws=True):
 
 
 def test_replay_to_real_sockets_with_original_timing_and_no_models(recorded):
-    path, frames, _ = recorded
+    path, frames = recorded
     stats, vmc_pk, vrc_pk, ws_msgs = _replay(path, False, 30, 1.0)
     assert stats["mods"] == [], f"replay imported the tracker: {stats['mods']}"
     assert stats["frames"] == 30
@@ -326,7 +315,7 @@ def test_replay_to_real_sockets_with_original_timing_and_no_models(recorded):
 
 
 def test_replay_loops_and_speed(tmp_path, recorded):
-    _, frames, _ = recorded
+    _, frames = recorded
     path = tmp_path / "short.abr"
     with RecordingWriter(path, meta={"fps": 30.0, "mirror": True}) as w:
         for f in frames[:10]:
@@ -341,7 +330,7 @@ def test_replay_loops_and_speed(tmp_path, recorded):
 
 
 def test_livelink_csv(tmp_path, recorded):
-    path, frames, _ = recorded
+    path, frames = recorded
     out = tmp_path / "take.csv"
     assert livelink.export_livelink(path, out) == len(frames)
     with open(out, newline="") as fh:
@@ -392,7 +381,7 @@ S = np.diag([-1.0, 1.0, 1.0])  # Unity (left-handed) -> BVH (right-handed): refl
 
 def test_bvh_face_recording(tmp_path, recorded):
     from bvh import Bvh
-    path, frames, _ = recorded
+    path, frames = recorded
     out = tmp_path / "take.bvh"
     assert bvh_export.export_bvh(path, out) == len(frames)
     doc = Bvh(out.read_text())
