@@ -28,6 +28,7 @@ from bridge.recording import RecordingReader
 from bridge.retarget import humanoid as H
 from blender_env import run_blender
 from conftest import FIXTURES, cli
+from test_bvh import _quat_matrix, _quat_mul
 
 SCRIPT = Path(__file__).resolve().parent / "blender" / "bvh_import.py"
 CLIP = FIXTURES / "body" / "ntu_S001C001P001R001A001_rgb.avi"
@@ -36,20 +37,6 @@ TOL_DEG = 0.1
 S = np.diag([-1.0, 1.0, 1.0])
 BVH_TO_BLENDER = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
 UNITY_TO_BLENDER = np.array([[-1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
-
-
-def _quat_matrix(q) -> np.ndarray:
-    x, y, z, w = np.asarray(q, float) / np.linalg.norm(q)
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
-def _quat_mul(a, b) -> np.ndarray:
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return np.array([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz])
 
 
 def _angle_deg(a, b) -> float:

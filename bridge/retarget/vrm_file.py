@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from . import quat
 from .humanoid import BONES
 
 GLB_MAGIC = b"glTF"
@@ -79,10 +80,7 @@ def _world_positions(nodes: list[dict]) -> tuple[np.ndarray, dict[int, int]]:
         if "matrix" in n:
             m = np.array(n["matrix"], float).reshape(4, 4).T
         else:
-            x, y, z, w = n.get("rotation", (0, 0, 0, 1))
-            r = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                          [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                          [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+            r = quat.to_matrix(np.array(n.get("rotation", (0, 0, 0, 1)), float))
             m = np.eye(4)
             m[:3, :3] = r * np.array(n.get("scale", (1, 1, 1)), float)
             m[:3, 3] = n.get("translation", (0, 0, 0))
