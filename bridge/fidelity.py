@@ -1,10 +1,13 @@
-"""Does the avatar move like the person? Limb directions of an avatar, as a consumer (three-vrm,
-Blender) posed it, against the same limbs measured by an independent MediaPipe run on the frames.
+"""Does the avatar move like the person? Limb and head directions of an avatar, as a consumer
+(three-vrm, Blender) posed it, against the same directions measured by an independent MediaPipe run
+on the frames.
 
 The reference runs MediaPipe's own task API on each decoded frame (IMAGE mode, the full pose model,
-hands assigned to sides by the nearest pose wrist): none of the sidecar's tracking, filtering or
-retargeting is on this path, so an error there shows up here. Directions are unit vectors in the
-avatar frame of `bridge/retarget/conventions.py` (Unity: +Y up, the avatar faces +Z, +X its right).
+hands assigned to sides by the nearest pose wrist, the face landmarker's transformation matrix for
+the head): none of the sidecar's tracking, filtering or retargeting is on this path, so an error
+there shows up here. Directions are unit vectors in the avatar frame of
+`bridge/retarget/conventions.py` (Unity: +Y up, the avatar faces +Z, +X its right); `Head` is the
+way the face points (the avatar's +Z turned by its head).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import landmarks as lm
-from .retarget.conventions import reflect_x_pos, subject_points
+from .retarget.conventions import MP_TO_SUBJECT, reflect_x_pos, subject_points
 
 SIDES = ("Left", "Right")
 # limb -> (joint it starts at, joint it points to), as Unity HumanBodyBones: what a consumer reads
@@ -25,8 +28,10 @@ for _s in SIDES:
               f"{_s}Hand": (f"{_s}Hand", f"{_s}MiddleProximal"),
               f"{_s}Index": (f"{_s}IndexProximal", f"{_s}IndexDistal"),
               f"{_s}Thumb": (f"{_s}ThumbIntermediate", f"{_s}ThumbDistal")}
-GROUPS = {"body": ("UpperArm", "LowerArm", "UpperLeg", "LowerLeg"), "hand": ("Hand",), "fingers": ("Index", "Thumb")}
-GOALS_DEG = {"body": 10.0, "hand": 15.0, "fingers": 15.0}
+HEAD = "Head"  # the face's forward direction: no joint pair, read off the head's rotation
+GROUPS = {"body": ("UpperArm", "LowerArm", "UpperLeg", "LowerLeg"), "hand": ("Hand",), "fingers": ("Index", "Thumb"),
+          "head": (HEAD,)}
+GOALS_DEG = {"body": 10.0, "hand": 15.0, "fingers": 15.0, "head": 5.0}
 
 _POSE_LIMBS = {"UpperArm": ("shoulder", "elbow"), "LowerArm": ("elbow", "wrist"),
                "UpperLeg": ("hip", "knee"), "LowerLeg": ("knee", "ankle")}
@@ -46,16 +51,26 @@ def _unit(v: np.ndarray) -> np.ndarray | None:
     return v / n if n > 1e-9 else None
 
 
-def person_directions(pose_world: np.ndarray, visibility: np.ndarray, hands: dict[str, np.ndarray],
-                      mirror: bool) -> dict[str, np.ndarray]:
-    """One frame's limbs from MediaPipe world landmarks: pose (33, 3) with visibility (33,), hands
-    {person's side: (21, 3)}. With `mirror` the avatar is the person's reflection: its left limb
-    follows the person's right one, reflected across the avatar's YZ plane."""
-    pose = subject_points(pose_world)
+def face_forward(matrix: np.ndarray) -> np.ndarray:
+    """The way a face points, in subject space, from MediaPipe's facial transformation matrix: the
+    canonical face looks along its +Z (towards the camera), and the matrix's frame differs from
+    subject space by X alone (conventions.py)."""
+    return _unit(MP_TO_SUBJECT @ np.asarray(matrix, float)[:3, 2])
+
+
+def person_directions(pose_world: np.ndarray | None, visibility: np.ndarray | None, hands: dict[str, np.ndarray],
+                      mirror: bool, face_matrix: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """One frame's directions from MediaPipe: pose world landmarks (33, 3) with visibility (33,)
+    (None: no body found), hands {person's side: (21, 3)} and the face's transformation matrix. With
+    `mirror` the avatar is the person's reflection: its left limb follows the person's right one,
+    and everything is reflected across the avatar's YZ plane."""
     person: dict[str, np.ndarray] = {}
+    if face_matrix is not None and (d := face_forward(face_matrix)) is not None:
+        person[HEAD] = d
+    pose = subject_points(pose_world) if pose_world is not None else None
     for side in SIDES:
         s = side.lower()
-        for limb, (a, b) in _POSE_LIMBS.items():
+        for limb, (a, b) in _POSE_LIMBS.items() if pose is not None else ():
             i, j = lm.POSE[f"{s}_{a}"], lm.POSE[f"{s}_{b}"]
             if min(visibility[i], visibility[j]) >= MIN_VISIBILITY and (d := _unit(pose[j] - pose[i])) is not None:
                 person[side + limb] = d
@@ -66,12 +81,22 @@ def person_directions(pose_world: np.ndarray, visibility: np.ndarray, hands: dic
                     person[side + limb] = d
     if not mirror:
         return person
-    return {("Right" + k[4:] if k.startswith("Left") else "Left" + k[5:]): reflect_x_pos(v) for k, v in person.items()}
+    return {_other_side(k): reflect_x_pos(v) for k, v in person.items()}
 
 
-def avatar_directions(joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Limbs of a posed avatar from its joints' world positions {Unity bone: (3,)} in the avatar frame."""
+def _other_side(name: str) -> str:
+    for a, b in (("Left", "Right"), ("Right", "Left")):
+        if name.startswith(a):
+            return b + name[len(a):]
+    return name
+
+
+def avatar_directions(joints: dict[str, np.ndarray], head_forward: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Limbs of a posed avatar from its joints' world positions {Unity bone: (3,)} in the avatar
+    frame, and its head's forward direction when the consumer read one off."""
     out = {}
+    if head_forward is not None and (d := _unit(np.asarray(head_forward, float))) is not None:
+        out[HEAD] = d
     for limb, (a, b) in LIMBS.items():
         if a in joints and b in joints and (d := _unit(np.asarray(joints[b], float) - np.asarray(joints[a], float))) is not None:
             out[limb] = d
@@ -102,7 +127,7 @@ def summary(angles: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 
 
 def reference_directions(video: Path, frame_indices: list[int] | None, mirror: bool) -> dict[int, dict[str, np.ndarray]]:
-    """Decode `video` and measure the limbs on the wanted frames (all when None) with MediaPipe."""
+    """Decode `video` and measure the limbs and the head on the wanted frames (all when None) with MediaPipe."""
     import cv2
     import mediapipe as mp
     from mediapipe.tasks.python import vision
@@ -119,6 +144,9 @@ def reference_directions(video: Path, frame_indices: list[int] | None, mirror: b
             base_options=options("pose_landmarker_full"), running_mode=vision.RunningMode.IMAGE))
         hands = vision.HandLandmarker.create_from_options(vision.HandLandmarkerOptions(
             base_options=options("hand_landmarker"), running_mode=vision.RunningMode.IMAGE, num_hands=2))
+        face = vision.FaceLandmarker.create_from_options(vision.FaceLandmarkerOptions(
+            base_options=options("face_landmarker"), running_mode=vision.RunningMode.IMAGE, num_faces=1,
+            output_facial_transformation_matrixes=True))
     wanted = None if frame_indices is None else set(frame_indices)
     cap = cv2.VideoCapture(str(video))
     out: dict[int, dict[str, np.ndarray]] = {}
@@ -132,21 +160,25 @@ def reference_directions(video: Path, frame_indices: list[int] | None, mirror: b
             if wanted is not None and index not in wanted:
                 continue
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            f = face.detect(image)
+            matrix = np.array(f.facial_transformation_matrixes[0]) if f.facial_transformation_matrixes else None
             p = pose.detect(image)
-            if not p.pose_world_landmarks:
-                continue
-            world = np.array([[q.x, q.y, q.z] for q in p.pose_world_landmarks[0]])
-            vis = np.array([q.visibility for q in p.pose_landmarks[0]])
-            img = np.array([[q.x, q.y] for q in p.pose_landmarks[0]])
+            world = vis = None
             found: dict[str, np.ndarray] = {}
-            h = hands.detect(image)
-            for norm, hw in zip(h.hand_landmarks, h.hand_world_landmarks):
-                wrist = np.array([norm[lm.WRIST].x, norm[lm.WRIST].y])
-                side = min(SIDES, key=lambda s: float(np.linalg.norm(img[lm.POSE[f"{s.lower()}_wrist"]] - wrist)))
-                found[side] = np.array([[q.x, q.y, q.z] for q in hw])
-            out[index] = person_directions(world, vis, found, mirror)
+            if p.pose_world_landmarks:  # hands need the pose's wrists to know their side
+                world = np.array([[q.x, q.y, q.z] for q in p.pose_world_landmarks[0]])
+                vis = np.array([q.visibility for q in p.pose_landmarks[0]])
+                img = np.array([[q.x, q.y] for q in p.pose_landmarks[0]])
+                h = hands.detect(image)
+                for norm, hw in zip(h.hand_landmarks, h.hand_world_landmarks):
+                    wrist = np.array([norm[lm.WRIST].x, norm[lm.WRIST].y])
+                    side = min(SIDES, key=lambda s: float(np.linalg.norm(img[lm.POSE[f"{s.lower()}_wrist"]] - wrist)))
+                    found[side] = np.array([[q.x, q.y, q.z] for q in hw])
+            if d := person_directions(world, vis, found, mirror, matrix):
+                out[index] = d
     finally:
         cap.release()
         pose.close()
         hands.close()
+        face.close()
     return out

@@ -201,6 +201,25 @@ def test_upper_body_fallback_when_legs_not_visible(observations):
     assert B.BodySolver(s, still_images=True).solve(standing.world, standing.visibility, 0.0).mode == "full"
 
 
+def test_face_trackers_head_is_the_heads_world_rotation_whatever_the_torso_does(observations):
+    """The face tracker's head rotation is a world one: with the hips fixed (seated) or the torso out
+    of view (held at rest), the avatar's head must still turn exactly that much in the world, not by
+    that much under a chest the pose solved but the avatar does not show."""
+    seated = observations["COCO_val2014_000000000428.jpg"]  # upper-body mode: the hips stay fixed
+    head = quat.from_euler_unity(np.radians(12.0), np.radians(-25.0))  # looks down and to its left
+    hidden = seated.visibility.copy()
+    hidden[[L_HIP, R_HIP]] = 0.0  # and a torso not seen: it rests, the head still follows the face
+    for vis in (seated.visibility, hidden):
+        pose = B.BodySolver(B.BodySettings(mode="auto"), mirror=False, still_images=True).solve(
+            seated.world, vis, 0.0, seated.landmarks, head_rotation=head)
+        assert pose.mode == "upper"
+        assert quat.angle_between(pose.world[B.BI["Head"]], head) < 1e-6
+        neck = pose.world[B.BI["Neck"]]  # the neck takes its share of the turn from the upper chest
+        assert abs(quat.angle_between(pose.world[B.BI["UpperChest"]], neck)
+                   - 0.5 * quat.angle_between(pose.world[B.BI["UpperChest"]], head)) < 1e-6
+    assert pose.weights["torso"] == 0.0
+
+
 def test_legs_cropped_out_of_a_real_photo_switch_to_upper_body():
     """The same photo, cropped above the knees: the tracker loses the legs and the solver falls back."""
     from bridge.tracking.pose import PoseTracker

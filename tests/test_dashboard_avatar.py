@@ -11,9 +11,6 @@ file picker: VRM 0.x conversion and folding.
 """
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 import pytest
 
 from blender_env import run_blender
+from browser_env import HOLD, SETTLED, chrome_driver, collect, gesture_clip, run_sidecar, severe_logs, wait_for
 from bridge import fidelity
 from bridge.retarget import humanoid, quat
 from bridge.retarget.fold import BoneFold
@@ -30,8 +28,6 @@ from conftest import FIXTURES, ROOT
 
 ARTIFACTS = Path(os.environ.get("AVATAR_BRIDGE_ARTIFACTS", ROOT / "test-artifacts"))
 CLIP = FIXTURES / "body" / "ntu_S001C001P001R001A001_rgb.avi"  # the whole body; hands too small to measure
-GESTURES = FIXTURES / "gesture"  # HaGRID photos: hands close up, for the fingers
-HOLD, HOLD_FPS, SETTLED = 10, 10.0, 5  # each photo held 10 frames at 10 fps; its last 5 are compared
 TEST_AVATAR = ROOT / "bridge" / "assets" / "test_avatar.vrm"
 # A VRM 0.x from the VRM add-on's basic armature: no upperChest, no jaw, no mesh.
 MAKE_VRM0 = """
@@ -43,38 +39,6 @@ bpy.ops.icyp.make_basic_armature()
 next(o for o in bpy.data.objects if o.type == "ARMATURE").data.vrm_addon_extension.spec_version = "0.0"
 bpy.ops.export_scene.vrm(filepath=sys.argv[1])
 """
-
-
-def chrome_driver(user_data: Path, webgl: bool = True):
-    """Debian's Chromium, headless, through Selenium; with `webgl`, SwiftShader's software WebGL."""
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.fail("Chromium not found: install Debian's chromium and chromium-driver (.ci/run does)")
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager try to download a browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium")
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-              "--hide-scrollbars", "--window-size=1400,1000", f"--user-data-dir={user_data}",
-              *(("--use-angle=swiftshader", "--enable-unsafe-swiftshader") if webgl else ("--disable-gpu",))):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
-
-
-def wait_for(fn, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def severe_logs(driver):
-    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 @pytest.fixture(scope="module")
@@ -95,45 +59,9 @@ def browser(chrome):
     chrome.get_log("browser")
 
 
-def run_sidecar(clip: Path, config: Path, *extra: str):
-    """The real sidecar on `clip`, looping at the clip's frame rate, face, body and hands on; yields its port."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", "run", "--source", str(clip), "--loop", "--pose", "--hands", "--mirror",
-         "--no-vmc", "--ws", f"127.0.0.1:{port}", "-q", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "XDG_CONFIG_HOME": str(config)})
-    deadline = time.time() + 90
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.time() < deadline, "the sidecar did not open its WebSocket port"
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.communicate(timeout=30)
-
-
 @pytest.fixture
 def body_sidecar(tmp_path):
     yield from run_sidecar(CLIP, tmp_path)
-
-
-def gesture_clip(out: Path) -> Path:
-    """One portrait photo of each gesture class, each held HOLD frames, as an MJPG video."""
-    size = (512, 683)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), HOLD_FPS, size)
-    for cls in sorted(p for p in GESTURES.iterdir() if p.is_dir()):
-        image = next(im for im in map(cv2.imread, map(str, sorted(cls.glob("*.jpg")))) if im.shape[:2] == size[::-1])
-        for _ in range(HOLD):
-            writer.write(image)
-    writer.release()
-    return out
 
 
 @pytest.fixture
@@ -183,22 +111,6 @@ def check_applied(records, present):
     return worst_w, worst_q
 
 
-def collect(browser, wanted, fps, nframes, keep, timeout=150):
-    """Probe records of frames `keep(video frame index)` accepts, until `wanted` distinct video frames
-    were applied, each record tagged with its video frame (the clip's fps; source_t runs on across loops)."""
-    records, seen = [], set()
-    deadline = time.time() + timeout
-    while len(seen) < wanted:
-        assert time.time() < deadline, f"only {len(seen)} of {wanted} wanted video frames applied in {timeout} s"
-        time.sleep(1.0)
-        for r in browser.execute_script("return avatarProbe.take()"):
-            r["frame"] = round(r["source_t"] * fps) % nframes
-            if keep(r["frame"]):
-                records.append(r)
-                seen.add(r["frame"])
-    return records
-
-
 def measure(browser, port, clip, wanted, keep, what, face):
     """Open the page on the sidecar, collect, check (a) and measure (b); returns the summary per limb group."""
     cap = cv2.VideoCapture(str(clip))
@@ -227,7 +139,7 @@ def measure(browser, port, clip, wanted, keep, what, face):
     # (b) the avatar's limbs against an independent MediaPipe run on the same video frames
     reference = fidelity.reference_directions(clip, sorted({r["frame"] for r in records}), mirror=True)
     angles = fidelity.compare({i: reference[r["frame"]] for i, r in enumerate(records) if r["frame"] in reference},
-                              {i: fidelity.avatar_directions({b: np.array(p) for b, p in r["joints"].items()})
+                              {i: fidelity.avatar_directions({b: np.array(p) for b, p in r["joints"].items()}, r["head_fwd"])
                                for i, r in enumerate(records)})
     print("(b) median angle to the reference per limb, degrees (samples):",
           ", ".join(f"{limb} {np.median(angles[limb]):.1f} ({len(angles[limb])})" for limb in fidelity.LIMBS if limb in angles))

@@ -30,3 +30,17 @@ def test_summary_pools_limbs_into_groups():
     assert s["body"]["median"] == 3.0 and s["body"]["n"] == 3 and s["fingers"]["median"] == 20.0
     a = {"LeftHand": np.array([1.0, 0, 0])}
     assert fidelity.compare({0: a}, {0: {"LeftHand": np.array([0, 1.0, 0])}}) == {"LeftHand": [90.0]}
+
+
+def test_head_points_where_the_face_matrix_says_and_mirrors():
+    assert np.allclose(fidelity.person_directions(None, None, {}, False, np.eye(4))["Head"], [0, 0, 1])  # at the camera
+    a = np.radians(30)  # MediaPipe's frame: +Y up, the face turned towards image right, the person's own left
+    turned = np.eye(4)
+    turned[:3, :3] = [[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]]
+    first = fidelity.person_directions(None, None, {}, False, turned)
+    np.testing.assert_allclose(first["Head"], [-np.sin(a), 0, np.cos(a)], atol=1e-9)  # the avatar's left is -X
+    assert list(first) == ["Head"]  # no body: no limbs
+    mirrored = fidelity.person_directions(None, None, {}, True, turned)
+    np.testing.assert_allclose(mirrored["Head"], [np.sin(a), 0, np.cos(a)], atol=1e-9)
+    assert fidelity.group_of("Head") == "head"
+    assert fidelity.avatar_directions({}, np.array([0, 0, 2.0]))["Head"].tolist() == [0, 0, 1]

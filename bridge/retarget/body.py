@@ -285,6 +285,16 @@ class BodySolver:
             step = dt / self.s.mode_ease_s
             self._upper_w = min(target, self._upper_w + step) if target > self._upper_w else max(target, self._upper_w - step)
 
+    def _aim_head(self, held: np.ndarray, w: np.ndarray, rest: np.ndarray, head: np.ndarray) -> None:
+        """Neck and Head under the torso that will be output, not the pose's: a held or resting torso
+        (hips fixed when seated, shoulders or hips out of view) must not tilt the face tracker's head,
+        which is a world rotation. The neck takes `neck_share` of the turn from the upper chest."""
+        chain = quat.slerp(rest, held, w)
+        upper_chest = local_to_world(chain)[BI["UpperChest"]]
+        neck = quat.slerp(upper_chest, head, self.s.neck_share)
+        held[BI["Neck"]] = quat.multiply(quat.conjugate(upper_chest), neck)
+        held[BI["Head"]] = quat.multiply(quat.conjugate(neck), head)
+
     @property
     def mode(self) -> str:
         return "upper" if self._upper else "full"
@@ -334,6 +344,8 @@ class BodySolver:
         held, w = self.gate(local, seen, t, self.still, rest)
         # Hips: fixed (identity) in upper-body mode, blended by the mode weight
         w[BI["Hips"]] *= 1.0 - seated
+        if found and head_rotation is not None and seen["head"]:
+            self._aim_head(held, w, rest, np.asarray(head_rotation, dtype=np.float64))
         out = self.smoother(held, w, rest, t, self.still)
         world = local_to_world(out)
         if found and self.s.move_root:

@@ -138,6 +138,7 @@ class AvatarView {
     this.applied = null;
     this._q = new Float64Array(0);
     this._v = new THREE.Vector3();
+    this._hq = new THREE.Quaternion(); this._hr = new THREE.Quaternion();
     this.probe = {enabled: new URLSearchParams(location.search).get("probe") === "1", records: [],
       enable() { this.enabled = true; }, take() { const r = this.records; this.records = []; return r; }};
     mirror.onchange = () => { canvas.style.transform = mirror.checked ? "scaleX(-1)" : ""; };
@@ -187,6 +188,10 @@ class AvatarView {
     this.rawNodes = Object.fromEntries(ALL_BONES.map((b) => [b, vrm.humanoid.getRawBoneNode(vrmName(b))]).filter(([, n]) => n));
     // Framed by its bones, not its meshes (a model may have none): the head joint is ~88% of the height.
     vrm.scene.updateMatrixWorld(true);
+    // The head's rest rotation under the root (bones are at rest until the next frame applies):
+    // the probe turns the avatar's forward (+Z) by the head's rotation from it.
+    this.headRest = this.root.getWorldQuaternion(new THREE.Quaternion()).invert()
+      .multiply(this.rawNodes.Head.getWorldQuaternion(new THREE.Quaternion()));
     const height = Math.max(0.3, this.rawNodes.Head.getWorldPosition(this._v).y / 0.88);
     this.controls.target.set(0, height * 0.55, 0);
     this.camera.position.set(0, height * 0.6, height * 2.4);
@@ -260,20 +265,23 @@ class AvatarView {
   }
 
   // What the avatar shows, read back after vrm.update: weights, bone rotations (Unity frame) and
-  // the raw bones' world positions (the joints the mesh follows; Unity frame).
+  // the raw bones' world positions (the joints the mesh follows; Unity frame) and where the head faces.
   _record(f) {
     const p = f.person;
     this.scene.updateMatrixWorld(true);
     const [sx, sy, sz] = this.sign, em = this.vrm.expressionManager, v = this._v;
     const joints = {};
     for (const [b, node] of Object.entries(this.rawNodes)) { node.getWorldPosition(v); joints[b] = [-v.x, v.y, v.z]; }
+    const turn = this.rawNodes.Head.getWorldQuaternion(this._hq).multiply(this._hr.copy(this.headRest).invert());
+    const fwd = v.set(0, 0, 1).applyQuaternion(turn);
+    const head_fwd = [-fwd.x, fwd.y, fwd.z];
     this.probe.records.push({
       seq: f.seq, source_t: f.source_t, id: p.id, model: this.label,
       blend_names: this.blendNames.slice(), blend_in: p.blendshapes.slice(), matched: this.matched.slice(),
       weights: this.matched.map((n) => (n === null || !em ? null : em.getValue(n))),
       rot_in: p.bones.rot.map((r) => r.slice()), bones: this.boneNames.slice(), root_rot: p.root.rot.slice(),
       rot_out: this.targets.map((n) => (n ? [sx * n.quaternion.x, sy * n.quaternion.y, sz * n.quaternion.z, n.quaternion.w] : null)),
-      joints,
+      joints, head_fwd,
     });
     if (this.probe.records.length > 5000) this.probe.records.shift();
   }
