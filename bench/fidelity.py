@@ -11,7 +11,7 @@ and 90th percentile angle, n and whether the goal is met, and the blendshape / s
 Clips: `body` (NTU: a whole person standing), `hands` (one HaGRID photo per gesture, each held 10
 frames; the last 5 of each are compared, once the filters settled), `face` (expressions_pexels:
 head and shoulders, for the head and the expressions).
-Usage: python bench/fidelity.py [--clips body,hands,face] [--frames N] [--quick] [--render PNG]
+Usage: python bench/fidelity.py [--clips body,hands,face] [--frames N] [--quick] [--render IMAGE]
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ def side_by_side(out: Path, clip: Clip, video_index: list[int], frames: list[int
         rows.append(np.concatenate([person, avatar], axis=1))
     picture = np.concatenate(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), picture)
+    cv2.imwrite(str(out), picture, [cv2.IMWRITE_JPEG_QUALITY, 85])  # a .jpg keeps the photos small
     step(f"wrote {out} ({picture.shape[1]}x{picture.shape[0]})")
 
 
@@ -232,7 +232,7 @@ def measure_clip(clip: Clip, n: int | None, wanted: int, render: Path | None, tm
     ref = fidelity.reference_directions(clip.video, sorted(set(video_index)), mirror)
     ref = {f: d for f, d in ref.items() if clip.keep(f)}
     step(f"  {len(ref)} compared frames with a person in {time.monotonic() - t:.0f} s")
-    picks = np.linspace(0, len(frames) - 1, 3).round().astype(int).tolist() if render else []
+    picks = np.linspace(len(frames) // 3, len(frames) - 1, 3).round().astype(int).tolist() if render else []  # filters settled
     rows, notes = [], []
     for name, consumer in CONSUMERS:
         t = step(f"  {name}...")
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=None, help="first N frames of each clip (default: all)")
     ap.add_argument("--quick", action="store_true", help=f"the body clip's first {QUICK_FRAMES} frames only")
     ap.add_argument("--render", type=Path, help="also write a side-by-side picture (person | Blender's avatar) "
-                                                "of the first clip here, e.g. docs/fidelity-side-by-side.png")
+                                                "of the first clip here, e.g. docs/fidelity-side-by-side.jpg")
     a = ap.parse_args(argv)
     names = ["body"] if a.quick else a.clips.split(",")
     n = QUICK_FRAMES if a.quick else a.frames

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classes import ACTIONS, EXPRESSIONS, GESTURES
+from .classes import ACTIONS, ACTIVITIES, EXPRESSIONS, GESTURES
 from .errors import ConfigError, show_key
+from .frame import TRACKER_GROUPS, TRACKER_SLOTS
 from .mapping import PRESETS, MappingSpec, parse_spec
 from .reactions import Reaction, parse_reactions
 
@@ -51,6 +52,8 @@ class FaceSettings:
     eye_max_pitch_deg: float = field(default=20.0, metadata=_range(0, 60))
     move_root: bool = field(default=True, metadata=_range(doc="head translation moves the avatar root"))
     translation_gain: float = field(default=1.0, metadata=_range(0, 10))
+    headset: str = field(default="off", metadata=_range(choices=("off", "on", "auto"), doc=(
+        "VR headset over the eyes: keep tracking the lower face, eyes and brows held neutral; auto: when the image shows one")))
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class HandsSettings:
     min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
     min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
     skip_when_out_of_view: bool = field(default=True, metadata=_range(doc="no hand inference while no wrist is in view (needs [pose])"))
+    rescue: bool = field(default=True, metadata=_range(doc="look again in a crop around a pose wrist whose hand was not found (needs [pose])"))
     hold_s: float = field(default=0.25, metadata=_range(0, 10))
     ease_s: float = field(default=0.5, metadata=_range(0.01, 10))
     return_s: float = field(default=0.3, metadata=_range(0.01, 10))
@@ -100,11 +104,16 @@ class ClassifySettings:
     action: bool = field(default=True, metadata=_range(doc="body actions (needs [pose]) and nod / head shake"))
     action_model: str = field(default="action_msr_tcn", metadata=_range(doc="an action model: its card's name"))
     action_model_dir: str = field(default="", metadata=_range(doc="folder of action_model; empty = the shipped models"))
-    gesture: bool = field(default=True, metadata=_range(doc="hand gestures (needs [hands]): like, dislike, fist, palm, one, peace, ok, rock"))
+    gesture: bool = field(default=True, metadata=_range(doc="hand gestures (needs [hands]): like, dislike, fist, palm, one, peace, ok, rock, l_sign"))
     action_enter: float = field(default=0.6, metadata=_range(0, 1))
     action_exit: float = field(default=0.4, metadata=_range(0, 1))
     mood: bool = field(default=True, metadata=_range(doc="one mood fused from expression, actions and gestures"))
     mood_body_weight: float = field(default=0.5, metadata=_range(0, 10, doc="weight of body evidence against the face"))
+    activity: bool = field(default=True, metadata=_range(
+        doc="everyday activities (needs [pose]): standing, sitting, walking, sitting_down, standing_up, lying, falling"))
+    tongue: bool = field(default=False, metadata=_range(
+        doc="ARKit tongueOut (VRChat v2/TongueOut) from the face image; off by default: it costs far more than 0.5 ms a frame"))
+    tongue_hz: float = field(default=10.0, metadata=_range(1, 60, doc="tongue estimates per second (held in between)"))
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,9 @@ class VmcSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = field(default=39539, metadata=_range(1, 65535))
+    bones: str = field(default="normalized", metadata=_range(choices=("normalized", "avatar"), doc=(
+        "/VMC/Ext/Bone/Pos as normalized local rotations (rest = identity) or, with [avatar] file, as the "
+        "avatar's own local rotations and positions (what the VMC protocol recommends for VRM 1.0)")))
 
 
 @dataclass(frozen=True)
@@ -145,7 +157,17 @@ class VrchatSettings:
     host: str = "127.0.0.1"
     port: int = field(default=9000, metadata=_range(1, 65535))
     names: str = field(default="unified", metadata=_range(choices=("unified", "mapping")))
-    eye_tracking: bool = field(default=True, metadata=_range(doc="send /tracking/eye/* (VRChat native eye tracking)"))
+    oscquery: bool = field(default=True, metadata=_range(
+        doc="find VRChat over OSCQuery and send only the parameters its avatar has (--vrchat HOST:PORT turns it off)"))
+    eye_tracking: str = field(default="auto", metadata={**_range(
+        choices=("auto", "native", "parameters", "off"),
+        doc="auto: native /tracking/eye/* only for avatars without eye parameters; native: only those; "
+            "parameters: only the avatar's; off: no eyes (true/false: the old auto/parameters)"),
+        "aliases": {True: "auto", False: "parameters"}})
+    trackers: tuple[str, ...] = field(default=(), metadata=_range(
+        doc="OSC trackers to send (needs [pose]): hip, chest, left_foot, right_foot, left_knee, right_knee, "
+            "left_elbow, right_elbow, or the groups feet, knees, elbows, all"))
+    height_m: float = field(default=1.7, metadata=_range(1.0, 2.5, doc="your standing height: scales the trackers"))
 
 
 @dataclass(frozen=True)
@@ -226,6 +248,8 @@ class _Origin:
 
 def _coerce(where: str, f: dataclasses.Field, value: Any) -> Any:
     typ = {"bool": bool, "int": int, "float": float, "str": str}[f.type]  # annotations are strings here
+    if isinstance(value, bool) and "aliases" in f.metadata:  # an old bool key that became a choice
+        value = f.metadata["aliases"][value]
     ok = (isinstance(value, bool) if typ is bool else
           isinstance(value, int) and not isinstance(value, bool) if typ is int else
           isinstance(value, (int, float)) and not isinstance(value, bool) if typ is float else
@@ -258,6 +282,8 @@ def _section(name: str, cls: type, table: Any, origin: _Origin) -> Any:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}: expected a list of output names")
             kwargs[key] = tuple(value)
+        elif name == "vrchat" and key == "trackers":
+            kwargs[key] = _trackers(where, value)
         else:
             kwargs[key] = _coerce(where, fields[key], value)
     if name == "mapping":
@@ -266,6 +292,19 @@ def _section(name: str, cls: type, table: Any, origin: _Origin) -> Any:
             parse_spec(f"{origin.path}: [mapping]", own)  # the file's own mistakes are named as the file's
         kwargs["spec"] = parse_spec(origin.section("mapping"), table)
     return cls(**kwargs)
+
+
+def _trackers(where: str, value: Any) -> tuple[str, ...]:
+    """`[vrchat] trackers`: tracker names and groups -> the tracker names, in slot order."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of tracker names, e.g. [\"hip\", \"feet\"]")
+    names: list[str] = []
+    for v in value:
+        if v not in TRACKER_SLOTS and v not in TRACKER_GROUPS:
+            raise ConfigError(f"{where}: unknown tracker {v!r}; choose from {', '.join(TRACKER_SLOTS)} "
+                              f"or the groups {', '.join(TRACKER_GROUPS)}")
+        names += TRACKER_GROUPS.get(v, (v,))
+    return tuple(sorted(set(names), key=TRACKER_SLOTS.__getitem__))
 
 
 def with_budget(cfg: Config) -> Config:
@@ -296,6 +335,12 @@ def _build(tables: dict, origin: _Origin) -> Config:
     if "reactions" in tables:
         cfg = dataclasses.replace(cfg, reactions=parse_reactions(origin.section("reactions"), tables["reactions"],
                                                                  _known_classes(cfg)))
+    if cfg.vrchat.enabled and cfg.vrchat.trackers and not cfg.pose.enabled:
+        raise ConfigError(f"{origin.value('vrchat', 'trackers', list(cfg.vrchat.trackers))}: the trackers come from "
+                          "body tracking: add --pose (or set [pose] enabled = true)")
+    if cfg.vmc.enabled and cfg.vmc.bones == "avatar" and not cfg.avatar.file:
+        raise ConfigError(f"{origin.value('vmc', 'bones', cfg.vmc.bones)}: the avatar's own bones need the avatar: "
+                          "add --avatar FILE.vrm (or set [avatar] file), or use bones = \"normalized\"")
     for section in ("vmc", "vrchat", "websocket"):
         s = getattr(cfg, section)
         if s.enabled:
@@ -338,7 +383,7 @@ def _resolve(host: str) -> None:
 
 def _known_classes(cfg: Config) -> dict[str, tuple[str, ...]]:
     """Class names a [reactions] entry may name (actions only for the shipped action model)."""
-    known = {"expression": EXPRESSIONS, "mood": EXPRESSIONS, "gesture": GESTURES}
+    known = {"expression": EXPRESSIONS, "mood": EXPRESSIONS, "gesture": GESTURES, "activity": ACTIVITIES}
     if cfg.classify.action_model == "action_msr_tcn" and not cfg.classify.action_model_dir:
         known["action"] = ACTIONS
     return known

@@ -8,12 +8,13 @@ models/ use `classification_report`; `evaluate_expression`, `evaluate_action` an
 from __future__ import annotations
 
 import json
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .datasets import MSR_FPS, gesture_photos, load_faces_npz, msr_files, read_action_toml
+from .datasets import MSR_FPS, gesture_photos, load_faces_npz, read_action_toml, skeleton_files
 from .errors import BridgeError
 
 
@@ -115,17 +116,25 @@ def evaluate_expression(npz: Path, model: str | None = None, progress: bool = Tr
 
 
 def evaluate_action(folder: Path, model: str | None = None, subjects: set[int] | None = None,
-                    fps: float | None = None, progress: bool = True) -> Evaluation:
-    """An action model on MSR Action3D skeleton files. Each file is resampled from its frame rate
-    (`fps`, else the folder TOML's `fps`, else MSR_FPS) to the model's window rate (its card), so the
-    model sees motions at the speed it was trained on, then judged on the mean over its windows."""
-    from .classify.action import RATE_HZ, load_msr_skeleton, resample, sequence_windows
+                    fps: float | None = None, progress: bool = True, classes_toml: Path | None = None,
+                    capture_hz: float | None = None, seed: int = 0) -> Evaluation:
+    """An action model on skeleton files (MSR Action3D, KARD, Florence 3D). Each file is resampled
+    from its frame rate (`fps`, else the TOML's `fps`, else MSR_FPS) to the model's window rate (its
+    card), so the model sees motions at the speed it was trained on, then judged on the mean over
+    its windows. capture_hz: first re-capture each file as a camera at that rate with irregular
+    timing would (action_features.recaptured: timestamps jittered by a quarter period, one frame in
+    ten dropped, seeded) and resample that as the live recognizer does."""
+    from .classify.action import RATE_HZ, resample, sequence_windows
+    from .classify.action_features import recaptured
+    from .datasets import load_skeleton
     from .classify.onnx_runner import OnnxModel
     from .progress import Progress
     if fps is not None and not 0 < fps < float("inf"):
         raise BridgeError(f"a frame rate of {fps:g} fps: give the skeleton files' rate in Hz, "
                           "a finite number above 0 (e.g. 30)")
-    cmap, toml_fps = read_action_toml(folder)
+    if capture_hz is not None and not 0 < capture_hz < float("inf"):
+        raise BridgeError(f"--capture-hz {capture_hz:g}: give a camera rate in Hz, a finite number above 0 (e.g. 7.5)")
+    cmap, toml_fps = read_action_toml(folder, classes_toml)
     fps = fps or toml_fps or MSR_FPS
     onnx = OnnxModel(model or "action_msr_tcn")
     window = int(onnx.card["inputs"][0]["shape"][1])
@@ -134,7 +143,7 @@ def evaluate_action(folder: Path, model: str | None = None, subjects: set[int] |
     wanted = sorted(set(cmap.values()))
     if set(wanted) <= set(onnx.classes):
         names, groups = list(onnx.classes), None  # judged on the model's own classes
-    elif set(wanted) <= set(avatar_map):
+    elif set(wanted) <= set(avatar_map) | {"other"}:
         names = list(avatar_map) + ["other"]  # judged on avatar actions; unmapped model classes are "other"
         idx = {c: i for i, c in enumerate(onnx.classes)}
         groups = [[idx[c] for c in avatar_map[a]] for a in avatar_map]
@@ -142,17 +151,21 @@ def evaluate_action(folder: Path, model: str | None = None, subjects: set[int] |
     else:
         raise BridgeError(f"the TOML names {wanted} are neither {onnx.name}'s classes ({', '.join(onnx.classes)}) "
                           f"nor its avatar actions ({', '.join(avatar_map)})")
-    files = msr_files(folder, cmap, subjects)
+    files = skeleton_files(folder, cmap, subjects)
     labels, preds, skipped = [], [], []
+    rng = np.random.default_rng(seed)
     with Progress(len(files), f"classifying with {onnx.name}", "sequences", enabled=progress) as bar:
         for p, cls in files:
             bar.update()
             try:
-                seq = load_msr_skeleton(p)
+                seq = load_skeleton(p)
             except (ValueError, OSError):
                 skipped.append(p.name)
                 continue
-            seq = resample(seq, np.arange(len(seq)) / fps, rate, int((len(seq) - 1) * rate / fps + 1e-6) + 1)
+            if capture_hz:
+                seq = recaptured(seq, fps, capture_hz, rng, model_rate=rate)
+            else:
+                seq = resample(seq, np.arange(len(seq)) / fps, rate, int((len(seq) - 1) * rate / fps + 1e-6) + 1)
             prob = onnx.run(sequence_windows(seq, window, 4)).mean(0)
             if groups is not None:
                 prob = np.array([prob[g].sum() for g in groups])
@@ -160,28 +173,93 @@ def evaluate_action(folder: Path, model: str | None = None, subjects: set[int] |
             preds.append(int(prob.argmax()))
     if not labels:
         raise BridgeError(f"none of the {len(files)} skeleton files in {folder} could be read")
-    title = (f"{onnx.name} on {folder.name} at {fps:g} fps, resampled to {rate:g} Hz "
+    how = f"captured at {capture_hz:g} Hz (irregular, seed {seed}), " if capture_hz else ""
+    title = (f"{onnx.name} on {folder.name} at {fps:g} fps, {how}resampled to {rate:g} Hz "
              f"({'model classes' if groups is None else 'avatar actions'})")
     if skipped:
         title += f"; {len(skipped)} unreadable file(s) skipped: {', '.join(skipped[:3])}"
-    return Evaluation(title, onnx.name, report_on_seen_classes(labels, preds, names), {"fps": fps, "skipped": skipped})
+    return Evaluation(title, onnx.name, report_on_seen_classes(labels, preds, names), {"fps": fps, "capture_hz": capture_hz, "skipped": skipped})
 
 
-def evaluate_gesture(folder: Path, progress: bool = True) -> Evaluation:
+def _gesture_prediction(hands: list, cls: str) -> tuple[str, bool]:
+    """The live rule on one photo's hands -> (prediction, whether several gestures tie for the top)."""
+    from .classify.gesture import classify_hands
+    if not hands:
+        return "no_hand", False
+    scores = classify_hands(hands)
+    top = max(scores.values())
+    shown = [k for k, v in scores.items() if v == top] if top > 0 else []
+    return (cls if cls in shown else shown[0] if shown else "none"), len(shown) > 1
+
+
+def evaluate_activity(folder: Path, subjects: set[int] | None = None, capture_hz: float = 15.0,
+                      seed: int = 0) -> Evaluation:
+    """The activity models on a KARD or Florence 3D folder (one person, activity_person_mlp: every
+    2nd window of each clip) or an SBU folder (two people, activity_pair_mlp: each clip the mean of
+    its windows), each clip re-captured at capture_hz with irregular timing (as the cards).
+    subjects: only those subjects (SBU: pairs with any of them)."""
+    from .activity_data import (load_florence_clips, load_kard_clips, load_sbu_clips, pair_feats, pair_windows,
+                                person_windows)
+    from .classify.action import normalise_window
+    from .classify.activity import PAIR_CLASSES, PERSON_CLASSES
+    from .classify.activity_features import person_features
+    from .classify.onnx_runner import OnnxModel
+    from .datasets import FLORENCE_NAME, KARD_NAME
+    if not 0 < capture_hz < float("inf"):
+        raise BridgeError(f"--capture-hz {capture_hz:g}: give a camera rate in Hz, a finite number above 0 (e.g. 7.5)")
+    if not folder.is_dir():
+        raise BridgeError(f"{folder} is not a folder: give a KARD, Florence 3D or SBU Kinect Interaction folder")
+    names = [p.name for p in folder.iterdir()]
+    rng = np.random.default_rng(seed)
+    if any(folder.glob("*/*/*/skeleton_pos.txt")):
+        clips = [c for c in load_sbu_clips(folder) if subjects is None or c[1] & subjects]
+        if not clips:
+            raise BridgeError(f"no SBU clips in {folder}" + (f" of subjects {sorted(subjects)}" if subjects else ""))
+        m = OnnxModel("activity_pair_mlp")
+        x, y, ids = pair_windows(clips, rng, False, capture_hz)
+        p = m.run(pair_feats(x))
+        u = np.unique(ids)
+        report = classification_report([y[ids == i][0] for i in u], [p[ids == i].mean(0).argmax() for i in u],
+                                       PAIR_CLASSES)
+        what = f"{len(u)} two-person clips"
+    elif any(KARD_NAME.match(n) or FLORENCE_NAME.match(n) for n in names):
+        load = load_kard_clips if any(KARD_NAME.match(n) for n in names) else load_florence_clips
+        clips = [c for c in load(folder) if subjects is None or c[0] in subjects]
+        if not clips:
+            raise BridgeError(f"no clips in {folder}" + (f" of subjects {sorted(subjects)}" if subjects else ""))
+        m = OnnxModel("activity_person_mlp")
+        x, y = person_windows(clips, rng, False, capture_hz)
+        p = m.run(person_features(np.stack([normalise_window(w) for w in x])))
+        report = classification_report(y, p.argmax(1), PERSON_CLASSES)
+        what = f"{len(x)} windows of {len(clips)} clips"
+    else:
+        raise BridgeError(f"{folder} holds no KARD (aAA_sSS_eEE_realworld.txt), Florence 3D (aCC_sA_idV.txt) "
+                          "or SBU (<pair>/<class>/<seq>/skeleton_pos.txt) skeleton files")
+    title = f"{m.name} on {folder.name}: {what}, captured at {capture_hz:g} Hz (irregular, seed {seed})"
+    return Evaluation(title, m.name, report, {"capture_hz": capture_hz})
+
+
+def evaluate_gesture(folder: Path, progress: bool = True, rescue: bool = True) -> Evaluation:
     """The live gesture rule (classify_hands: per gesture the best score over the hands) on class
     sub-folders of photos. A photo with no hand found is predicted `no_hand`, one whose hands show no
     gesture `none`. When two hands show different gestures the live stage reports both: the photo
     is right if its class is one of them, else the first of them is its prediction (counted as
-    `several_gestures`). The main report counts every photo, a subset report those with a hand found."""
+    `several_gestures`). The main report counts every photo, a subset report those with a hand found.
+    With `rescue` (as live with [pose]), the pose tracker runs too and tracking.hands.HandRescuer
+    looks again around each pose wrist without a hand; the figures without the rescue are also
+    given (`before_rescue`), from the same run."""
     import cv2
 
-    from .classify.gesture import GESTURES, classify_hands
+    from .classify.gesture import GESTURES
     from .progress import Progress
-    from .tracking.hands import HandTracker
+    from .tracking.hands import HandRescuer, HandTracker
+    from .tracking.pose import PoseTracker
     photos = gesture_photos(folder, GESTURES)
     names = list(GESTURES) + ["none", "no_hand"]
-    labels, preds, unreadable, several = [], [], [], 0
+    labels, preds, before, unreadable, several = [], [], [], [], 0
     with HandTracker(still_images=True) as tracker, \
+            (PoseTracker(still_images=True) if rescue else nullcontext()) as pose_tracker, \
+            (closing(HandRescuer()) if rescue else nullcontext()) as rescuer, \
             Progress(len(photos), "classifying gestures", "photos", enabled=progress) as bar:
         for f, cls in photos:
             bgr = cv2.imread(str(f))
@@ -189,14 +267,13 @@ def evaluate_gesture(folder: Path, progress: bool = True) -> Evaluation:
             if bgr is None:
                 unreadable.append(f.name)
                 continue
-            hands = tracker.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
-            pred = "no_hand"
-            if hands:
-                scores = classify_hands(hands)
-                top = max(scores.values())
-                shown = [k for k, v in scores.items() if v == top] if top > 0 else []
-                several += len(shown) > 1
-                pred = cls if cls in shown else shown[0] if shown else "none"
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            hands = tracker.process(rgb, 0)
+            before.append(names.index(_gesture_prediction(hands, cls)[0]))
+            if rescue:
+                hands = hands + rescuer.rescue(rgb, pose_tracker.process(rgb, 0), hands)
+            pred, tie = _gesture_prediction(hands, cls)
+            several += tie
             labels.append(names.index(cls))
             preds.append(names.index(pred))
     if not labels:
@@ -207,7 +284,11 @@ def evaluate_gesture(folder: Path, progress: bool = True) -> Evaluation:
     if seen:
         subsets["hand_found"] = (f"over the {len(seen)} photos where a hand was found",
                                  report_on_seen_classes([t for t, _ in seen], [p for _, p in seen], names))
-    title = f"hand gestures (finger geometry) on {folder.name}: all {len(labels)} photos, {no_hand} with no hand found"
-    return Evaluation(title, "gesture_rules", report_on_seen_classes(labels, preds, names),
-                      {"hands_found": len(seen), "no_hand": no_hand, "several_gestures": several,
-                       "unreadable": unreadable}, subsets)
+    title = (f"hand gestures (finger geometry{', hand rescue' if rescue else ''}) on {folder.name}: "
+             f"all {len(labels)} photos, {no_hand} with no hand found")
+    extra = {"hands_found": len(seen), "no_hand": no_hand, "several_gestures": several, "unreadable": unreadable}
+    if rescue:
+        extra["before_rescue"] = {"no_hand": before.count(names.index("no_hand")),
+                                  "accuracy": round(float(np.mean(np.array(before) == labels)), 4)}
+    return Evaluation(title, "gesture_rules", report_on_seen_classes(labels, preds, names), extra, subsets)
+

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .arkit import N_SHAPES
+from .arkit import INDEX, N_SHAPES
+
+# The shapes a VR headset hides: held neutral while a FaceState's `eyes_tracked` is false
+UPPER_FACE_SHAPES = np.array([i for n, i in INDEX.items() if n.startswith(("eye", "brow"))])
 
 
 @dataclass(slots=True)
@@ -20,6 +23,8 @@ class FaceState:
     """A face after calibration and filtering, in the space its holder says (see retarget/conventions.py).
 
     `presence` is 1 while tracked and eases to 0 during a loss, so consumers can fade.
+    `eyes_tracked` is false in headset mode while the upper face is covered: eye and brow shapes and
+    the eye rotations are then held neutral and not sent to VRChat.
     """
 
     found: bool
@@ -31,6 +36,7 @@ class FaceState:
     right_eye: np.ndarray  # (4,)
     eye_angles_deg: np.ndarray  # (4,) left pitch, left yaw, right pitch, right yaw (Unity signs)
     landmarks: np.ndarray | None = None  # (478, 3) normalized image coords, raw tracker output
+    eyes_tracked: bool = True
 
     @staticmethod
     def neutral() -> "FaceState":
@@ -47,6 +53,30 @@ class Parameters:
     bools: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     float_names: tuple[str, ...] = ()
     floats: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+# VRChat OSC trackers (docs/wire-formats.md): our fixed slot number for each tracker name, and the
+# groups a config may name instead. VRChat assigns no roles to slots (its calibration matches each
+# tracker to the nearest body part), so the table is ours; it follows SlimeVR's.
+TRACKER_SLOTS: dict[str, int] = {"hip": 1, "left_foot": 2, "right_foot": 3, "left_knee": 4, "right_knee": 5,
+                                 "chest": 6, "left_elbow": 7, "right_elbow": 8}
+TRACKER_GROUPS: dict[str, tuple[str, ...]] = {"feet": ("left_foot", "right_foot"),
+                                              "knees": ("left_knee", "right_knee"),
+                                              "elbows": ("left_elbow", "right_elbow"),
+                                              "all": tuple(TRACKER_SLOTS)}
+
+
+@dataclass(slots=True)
+class TrackerPoses:
+    """The VRChat OSC trackers to send this frame, in VRChat's frame (subject space, never mirrored;
+    see retarget/conventions.py): only the trackers that are tracked (or held), in slot order, plus
+    the head reference that aligns them with the headset."""
+
+    names: tuple[str, ...]  # TRACKER_SLOTS names
+    positions: np.ndarray  # (N, 3) metres, VRChat world space (floor at y = 0, scaled to the user's height)
+    rotations: np.ndarray  # (N, 4) xyzw world rotations
+    head_position: np.ndarray  # (3,) metres
+    head_rotation: np.ndarray  # (4,) xyzw
 
 
 @dataclass(slots=True)
@@ -71,6 +101,7 @@ class Person:
     classes: dict[str, dict[str, float]] = field(default_factory=dict)  # e.g. {"expression": {"happy": 0.9, ...}}
     events: list[dict] = field(default_factory=list)  # triggers: {"type", "name", "state": "start"|"end", "value"}
     parameters: Parameters = field(default_factory=Parameters)
+    trackers: TrackerPoses | None = None  # [vrchat] trackers, when asked for and the body is seen
 
 
 @dataclass(slots=True)

@@ -3,10 +3,13 @@
 A mapping is a list of outputs, each a weighted mix of ARKit inputs (a rename is a mix with one
 weight of 1), followed by per-output tuning: dead zone, curve, gain, offset and clamp. It is
 compiled once into a (n_outputs, 52) matrix, so applying it per frame is one mat-vec and a few
-vector ops.
+vector ops. A mix term may also be the larger of two inputs, `"max(a, b)" = weight`, which
+VRCFaceTracking's combined shapes need (e.g. MouthSad = max(frown, stretch)); those add one
+`np.maximum` and a second mat-vec.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,6 +21,13 @@ from .errors import ConfigError, show_key
 
 PRESETS = ("arkit", "vrm0", "vrm1", "none")
 TUNING_KEYS = ("gain", "offset", "curve", "dead_zone", "min", "max")
+_MAX_TERM = re.compile(r"max\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+def max_term(src: str) -> tuple[str, str] | None:
+    """The two ARKit names of a `max(a, b)` mix term, or None for a plain name."""
+    m = _MAX_TERM.fullmatch(src)
+    return (m.group(1), m.group(2)) if m else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +58,9 @@ def _check_mix(where: str, name: str, mix: object) -> dict[str, float]:
                           "ARKit name = weight, e.g. {{ jawOpen = 1.0 }}")
     out = {}
     for src, w in mix.items():
-        if src not in INDEX:
+        if not all(n in INDEX for n in max_term(src) or (src,)):
             raise ConfigError(f"{where}: output {name!r} mixes unknown shape {src!r}; inputs must be "
-                              f"ARKit names such as jawOpen, eyeBlinkLeft (see docs/config.md)")
+                              f"ARKit names such as jawOpen, eyeBlinkLeft, or max(a, b) of two (see docs/config.md)")
         if isinstance(w, bool) or not isinstance(w, (int, float)):
             raise ConfigError(f"{where}: weight of {src!r} in output {name!r} must be a number, got {w!r}")
         out[src] = float(w)
@@ -117,9 +127,20 @@ class Mapper:
         self.names: tuple[str, ...] = tuple(spec.outputs)
         n = len(self.names)
         self.weights = np.zeros((n, N_SHAPES), np.float32)
+        pairs: dict[tuple[str, str], int] = {}
+        max_weights: list[tuple[int, int, float]] = []
         for i, name in enumerate(self.names):
             for src, w in spec.outputs[name].items():
-                self.weights[i, INDEX[src]] = w
+                pair = max_term(src)
+                if pair is None:
+                    self.weights[i, INDEX[src]] = w
+                else:
+                    max_weights.append((i, pairs.setdefault(pair, len(pairs)), w))
+        self._max_a = np.array([INDEX[a] for a, _ in pairs], np.intp)
+        self._max_b = np.array([INDEX[b] for _, b in pairs], np.intp)
+        self.max_weights = np.zeros((n, len(pairs)), np.float32)
+        for i, j, w in max_weights:
+            self.max_weights[i, j] = w
         tunings = [spec.tuning.get(name, Tuning()) for name in self.names]
         col = lambda attr: np.array([getattr(t, attr) for t in tunings], np.float32)  # noqa: E731
         self.gain, self.offset, self.curve = col("gain"), col("offset"), col("curve")
@@ -127,7 +148,10 @@ class Mapper:
         self._plain = bool(np.all(self.curve == 1) and np.all(self.dead_zone == 0))
 
     def apply(self, values: np.ndarray) -> np.ndarray:
-        y = self.weights @ values.astype(np.float32, copy=False)
+        x = values.astype(np.float32, copy=False)
+        y = self.weights @ x
+        if self._max_a.size:
+            y += self.max_weights @ np.maximum(x[self._max_a], x[self._max_b])
         if not self._plain:
             mag = np.maximum(np.abs(y) - self.dead_zone, 0) / (1 - self.dead_zone)
             y = np.sign(y) * mag ** self.curve

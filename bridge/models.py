@@ -54,8 +54,12 @@ def load_model(name: str, directory: Path | None = None) -> Model:
         raise ModelError(f"model card {card_path} is unreadable ({e.__class__.__name__}): {reinstall_hint(d)}") from None
     if not path.is_file():
         raise ModelError(f"model file {path} is missing: {reinstall_hint(d)}")
+    check_sha256(path, expected, reinstall_hint(d))
+    return Model(name, path, card)
+
+
+def check_sha256(path: Path, expected: str, fix: str) -> None:
+    """One line naming the file and saying how to get the right one, when its sha256 is not the card's."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != expected:
-        raise ModelError(f"model file {path} is corrupt (sha256 {digest[:12]}..., expected {expected[:12]}...): "
-                         f"{reinstall_hint(d)}")
-    return Model(name, path, card)
+        raise ModelError(f"model file {path} is corrupt (sha256 {digest[:12]}..., expected {expected[:12]}...): {fix}")

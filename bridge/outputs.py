@@ -21,8 +21,9 @@ from .frame import AvatarFrame
 from .mapping import Mapper, MappingSpec, load_preset, merge
 from .protocols import jsonframe, vmc, vrchat
 from .protocols.jsonframe import Control
-from .retarget.vrm_file import VrmAvatar
+from .retarget.vrm_file import VrmAvatar, read_vrm
 from .transports.udp import UdpSender
+from .vrchat_parameters import VrchatParameters
 
 
 def avatar_mapper(cfg: Config, avatar: VrmAvatar | None = None) -> Mapper:
@@ -45,24 +46,32 @@ def _mapping_spec(cfg: Config) -> MappingSpec:
 
 
 class VmcOutput:
-    """`[vmc]`: person 0's avatar-space frame as VMC bundles over UDP."""
+    """`[vmc]`: person 0's avatar-space frame as VMC bundles over UDP; with `bones = "avatar"` the
+    bones as the avatar's own local rotations (the run's avatar, or `[avatar] file` in a replay)."""
 
     late = False
 
     @staticmethod
     def depends(cfg: Config):
-        return cfg.vmc
+        return cfg.vmc, cfg.avatar
 
     def __init__(self, cfg: Config, ctx: "Outputs"):
+        self.avatar = None
+        if cfg.vmc.bones == "avatar":  # config.py has checked that [avatar] file is set
+            self.avatar = ctx.avatar if ctx.avatar is not None else read_vrm(cfg.avatar.file)
+        self.bones: vmc.AvatarBones | None = None
         self.sender = UdpSender(cfg.vmc.host, cfg.vmc.port, "VMC")
         self.t0 = ctx.t0
 
     @staticmethod
     def describe(cfg: Config) -> str:
-        return f"VMC -> udp://{cfg.vmc.host}:{cfg.vmc.port}"
+        return f"VMC -> udp://{cfg.vmc.host}:{cfg.vmc.port}" + (" (avatar's own bones)" if cfg.vmc.bones == "avatar" else "")
 
     def send(self, frame: AvatarFrame) -> None:
-        self.sender.send(vmc.encode_vmc(frame.people[0], time.monotonic() - self.t0))
+        person = frame.people[0]
+        if self.avatar is not None and (self.bones is None or self.bones.names != person.bone_names):
+            self.bones = vmc.avatar_bones(self.avatar, tuple(person.bone_names))
+        self.sender.send(vmc.encode_vmc(person, time.monotonic() - self.t0, bones=self.bones))
 
     def close(self) -> None:
         self.sender.close()
@@ -70,7 +79,8 @@ class VmcOutput:
 
 class VrchatOutput:
     """`[vrchat]`: person 0's first-person face as avatar parameters and native eye tracking, plus
-    the `[reactions]` parameters; only values that changed are sent (see ChangeFilter)."""
+    the `[reactions]` parameters; only values that changed are sent (see ChangeFilter). With
+    `oscquery`, only the parameters VRChat's current avatar has, in its types (vrchat_parameters.py)."""
 
     late = False
 
@@ -82,31 +92,35 @@ class VrchatOutput:
         v = cfg.vrchat
         self.sender = UdpSender(v.host, v.port, "VRChat OSC")
         self.mapper = Mapper(load_preset("vrchat_unified")) if v.names == "unified" else avatar_mapper(cfg)
-        self.eye_tracking = v.eye_tracking
-        self.filter = vrchat.ChangeFilter()
+        self.parameters = VrchatParameters(self.mapper.names, v, self.sender)
+        self.trackers = bool(v.trackers)  # the poses themselves are the person's (retarget/trackers.py)
+        self.eye_names = vrchat.eye_parameter_names(self.mapper.names, self.mapper.apply)  # for headset mode
         self.parameter_filter = vrchat.ChangeFilter()
 
     @staticmethod
     def describe(cfg: Config) -> str:
         v = cfg.vrchat
-        return f"VRChat OSC -> udp://{v.host}:{v.port} ({v.names} names)"
+        found = "; finds VRChat's avatar over OSCQuery" if v.oscquery else ""
+        return f"VRChat OSC -> udp://{v.host}:{v.port} ({v.names} names{found})"
 
     def send(self, frame: AvatarFrame) -> None:
         p = frame.people[0]
         now = frame.source_time  # the change filter's clock: a replay selects exactly what the live run did
         s = p.subject
-        values = self.mapper.apply(s.blendshapes)
-        msgs = vrchat.encode_parameters(self.mapper.names, values, self.filter.select(values, now))
-        if self.eye_tracking and s.found:
-            msgs += vrchat.encode_eye_tracking(s.eye_angles_deg, vrchat.eyes_closed(s.blendshapes))
+        sender, msgs = self.parameters.messages(self.mapper.apply(s.blendshapes), s, now)
         r = p.parameters
         if r.bool_names or r.float_names:
             both = np.concatenate([r.bools, r.floats]).astype(np.float32)
             msgs += vrchat.encode_reaction_parameters(r.bool_names, r.float_names, r.bools, r.floats,
                                                       self.parameter_filter.select(both, now))
-        self.sender.send(msgs)
+        if self.trackers and p.trackers is not None:
+            msgs += vrchat.encode_trackers(p.trackers)
+        if not s.eyes_tracked:  # headset mode: the headset's eye tracking, if any, is not overridden
+            msgs = vrchat.without_eyes(msgs, self.eye_names)
+        sender.send(msgs)
 
     def close(self) -> None:
+        self.parameters.close()
         self.sender.close()
 
 

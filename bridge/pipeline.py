@@ -17,6 +17,7 @@ import numpy as np
 
 from .calibration import CalibrationRun, LiveCalibration, default_profile_path, load_profile
 from .classify.stage import ClassifierStage
+from .classify.tongue import TongueEstimator
 from .config import Config
 from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
@@ -27,6 +28,7 @@ from .reactions import ReactionState
 from .retarget.avatar import AvatarRetargeter
 from .retarget.face import FaceSolver, head_from_matrix
 from .retarget.skeleton import SkeletonRetargeter
+from .retarget.trackers import TrackerSettings, TrackerSolver
 from .retarget.vrm_file import read_vrm
 from .sources import Source
 from .stats import Stats
@@ -45,6 +47,8 @@ class Pipeline:
         self.max_frames = max_frames
         self.stats = Stats()
         self.listeners: list[Callable[[AvatarFrame], None]] = []
+        # called with the frame, its RGB image and what the trackers saw in it (annotate draws these)
+        self.observers: list[Callable[[AvatarFrame, np.ndarray, Observations], None]] = []
         self._stop = threading.Event()
         self._pending_config: Config | None = None
         self._calibration: LiveCalibration | None = None
@@ -71,14 +75,16 @@ class Pipeline:
     def _configure(self, cfg: Config) -> None:
         """Applies a (re)loaded config between frames; tracker and body changes need a restart."""
         old = self.cfg if self.outputs is not None else None
-        if old is not None and (cfg.face.enabled, cfg.pose, cfg.hands) != (old.face.enabled, old.pose, old.hands):
-            log.warning("[face] enabled, [pose] and [hands] changes take effect on restart")
+        if old is not None and (cfg.face.enabled, cfg.face.headset, cfg.pose, cfg.hands) != \
+                (old.face.enabled, old.face.headset, old.pose, old.hands):
+            log.warning("[face] enabled and headset, [pose] and [hands] changes take effect on restart")
         if old is not None and (cfg.websocket.host, cfg.websocket.port) != (old.websocket.host, old.websocket.port):
             log.warning("the WebSocket address changes only on restart")
         if old is None or cfg.classify != old.classify:
             c = cfg.classify
             self.classifiers = ClassifierStage(c) \
                 if (c.expression and cfg.face.enabled) or c.action or (c.gesture and cfg.hands.enabled) else None
+            self.tongue = TongueEstimator(c.tongue_hz) if c.tongue and cfg.face.enabled else None
         if old is not None and (cfg.face, cfg.filter, cfg.tracking_loss) != (old.face, old.filter, old.tracking_loss):
             self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile, self.source.still)
         if old is None or cfg.reactions != old.reactions:
@@ -87,6 +93,11 @@ class Pipeline:
         if self.avatar is not None and (old is None or cfg.mapping != old.mapping):
             for line in avatar_report(cfg, self.avatar).lines():
                 log.info("%s", line)
+        v = cfg.vrchat
+        if old is None or (v.enabled, v.trackers, v.height_m, cfg.pose.hold_s) != \
+                (old.vrchat.enabled, old.vrchat.trackers, old.vrchat.height_m, old.pose.hold_s):
+            self.tracker_solver = TrackerSolver(TrackerSettings(v.trackers, v.height_m, hold_s=cfg.pose.hold_s),
+                                                self.source.still) if v.enabled and v.trackers and cfg.pose.enabled else None
         self.retargeter = AvatarRetargeter(cfg.source.mirror, cfg.face.neck_share, cfg.face.move_root,
                                            cfg.face.translation_gain)
         self.blend_names = self.reactions.output_names(self.mapper.names)
@@ -189,6 +200,8 @@ class Pipeline:
     def _process(self, src, obs: Observations, track_ms: float) -> None:
         t1 = time.perf_counter()
         t = src.source_time
+        if self.tongue is not None:  # fills the tracker's tongueOut before anything reads the face
+            self.tongue.update(t, src.rgb, obs.face)
         if self._calibration is not None:
             self._feed_calibration(t, obs.face)
         state = self.solver.solve(obs.face, t)
@@ -199,6 +212,12 @@ class Pipeline:
         bones, root = self.skeleton.solve(obs, state, face_bones, face_root, t)
         person = Person(0, face, state, self.blend_names, values, self.skeleton.names, bones,
                         self.skeleton.positions, root)
+        if self.tracker_solver is not None:
+            pose = obs.pose
+            person.trackers = self.tracker_solver.solve(None if pose is None else pose.world,
+                                                        None if pose is None else pose.visibility,
+                                                        self.skeleton.body_pose, state, t,
+                                                        None if pose is None else pose.landmarks)
         frame = AvatarFrame(self._seq, src.capture_time, t, [person], image_size=(src.rgb.shape[1], src.rgb.shape[0]))
         self._seq += 1
         t2 = time.perf_counter()
@@ -216,6 +235,8 @@ class Pipeline:
         self.stats.add(frame)
         for listener in self.listeners:
             listener(frame)
+        for observer in self.observers:
+            observer(frame, src.rgb, obs)
 
     def close(self) -> None:
         """Closes everything; the landmarkers even when closing something else fails (no destructor

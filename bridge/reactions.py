@@ -27,14 +27,14 @@ import numpy as np
 from .errors import ConfigError, show_key
 from .frame import Parameters, Person
 
-KINDS = ("expression", "action", "gesture", "mood")
+KINDS = ("expression", "action", "gesture", "mood", "activity")
 _FIELDS = {"blend": str, "weight": float, "mode": str, "vrchat": str, "vrchat_float": str, "pulse_s": float}
 MODES = ("trigger", "probability")
 
 
 @dataclass(frozen=True)
 class Reaction:
-    kind: str  # expression | action | gesture | mood
+    kind: str  # expression | action | gesture | mood | activity
     name: str  # the class, e.g. happy
     blend: str = ""
     weight: float = 1.0

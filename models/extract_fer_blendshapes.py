@@ -5,7 +5,8 @@
 Runs bridge.classify.expression.fer_blendshapes (the same code `avatar-bridge eval expression`
 uses) on ../shared/fixtures/expression/fer2013_{train,publictest}.npz, split over worker
 processes, and writes build/fer_blendshapes/<split>.npz with `blendshapes` (N, 52) float32 and
-`found` (N,) bool. Takes about 6 CPU-minutes; the result is a cache, not committed.
+`found` (N,) bool and `landmarks` (N, 478, 3) float16 (normalised in the padded, upscaled crop; NaN
+where no face was found). Takes about 6 CPU-minutes; the result is a cache, not committed.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def _chunk(args):
     from bridge.tracking.face import FaceTracker
     with FaceTracker(still_images=True) as tr, Progress(len(faces), "blendshapes (worker 1)", "faces",
                                                         enabled=show) as bar:
-        return fer_blendshapes(faces, tr, bar)
+        lms = np.empty((len(faces), 478, 3), np.float32)
+        shapes, found = fer_blendshapes(faces, tr, bar, lms)
+        return shapes, found, lms.astype(np.float16)
 
 
 def main() -> None:
@@ -46,7 +49,8 @@ def main() -> None:
             res = list(ex.map(_chunk, [(p, i == 0) for i, p in enumerate(parts)]))
         bs = np.concatenate([r[0] for r in res])
         found = np.concatenate([r[1] for r in res])
-        np.savez_compressed(OUT / f"{split}.npz", blendshapes=bs, found=found)
+        lms = np.concatenate([r[2] for r in res])
+        np.savez_compressed(OUT / f"{split}.npz", blendshapes=bs, found=found, landmarks=lms)
         print(f"{split}: face found in {found.mean():.1%} -> {OUT / f'{split}.npz'}", flush=True)
 
 

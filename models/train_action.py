@@ -13,12 +13,24 @@ idle windows are synthetic (a real first or last frame of a training sequence he
 Input: windows of 32 samples at 15 Hz (2.13 s) of the 20 joints, normalised by
 bridge.classify.action.normalise_window (hip-centred per frame, rotated to face +z, torso length
 units). A sequence is classified by averaging the softmax over its windows (stride 4); the live
-recognizer runs the same model on the last 2.13 s. Augmentation: mirror (left/right swap), time
-scaling 0.8-1.25, rotation about y +-15 degrees, scale 0.9-1.1, joint jitter.
-Model: a temporal CNN (positions and frame differences -> 3 conv1d blocks -> mean+max pooling ->
+recognizer runs the same model on the last 2.13 s.
+Augmentation, `--recipe`: msr (the default, the recipe of the shipped model): a random window
+time-scaled 0.8-1.25, then after normalisation rotation about y +-15 degrees, scale 0.9-1.1, 1 cm
+jitter. mixed (other sensors, people and rates; bridge.classify.action_features): half the windows
+as msr, half built as the live recognizer builds one from another camera (`captured_window`): the
+motion played at 0.8-1.25x speed, captured at a random 7.5-30 Hz (log-uniform) with timestamps
+jittered by up to 40% of a period, 0-25% of frames dropped and 0-1.5 cm tracker noise, then
+resampled onto the 15 Hz grid by action.resample (the live function); before that another body
+(`bone_jitter`, each bone +-8%), camera placement (`view_change`: facing +-30 degrees, tilt +-10,
+scale 0.9-1.1), a smaller movement 30% of the time (`shrink_motion` 0.6-1), hands put on the
+wrists 30% of the time (as the 15-joint sets give them), mirrored half the time (MSR's classes are
+not sided, so labels stay). Idle windows (synthetic, below) get the same treatment.
+Model: a temporal CNN (positions and frame differences -> 4 conv1d blocks -> mean+max pooling ->
 linear), softmax output. No model selection on the test subjects: the last epoch is exported.
-Writes models/action_msr_tcn.onnx, its card (measured accuracy, confusion matrix) and
-docs/models/action_msr_tcn_confusion.png.
+Measured (write_card): the standard protocol (files at 15 Hz), and each test sequence captured at
+7.5, 15 and 30 Hz (timestamps jittered by 25% of a period, 10% of frames dropped, seeded) and
+resampled to 15 Hz as live: per-class recall at each rate. Writes models/action_msr_tcn.onnx (or
+--out), its card and docs/models/<name>_confusion.png.
 """
 from __future__ import annotations
 
@@ -37,9 +49,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from bridge.classify.action import (JOINTS, MSR_ACTIONS, RATE_HZ, WINDOW, AVATAR_FROM_MODEL,  # noqa: E402
-                                    load_msr_skeleton, normalise_window, sequence_windows)
-from bridge.classify.action_features import random_window, synthetic_idle  # noqa: E402
+from bridge.classify.action import (J, JOINTS, MSR_ACTIONS, RATE_HZ, WINDOW, AVATAR_FROM_MODEL,  # noqa: E402
+                                    load_msr_skeleton, mirror_joints, normalise_window,
+                                    sequence_windows)
+from bridge.classify.action_features import (bone_jitter, captured_window, random_window,  # noqa: E402
+                                             shrink_motion, synthetic_idle, view_change)
 
 FIXTURES = Path(os.environ.get("AVATAR_BRIDGE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 MSR = FIXTURES / "action" / "msr_action3d"
@@ -89,6 +103,23 @@ def build_model(n_classes: int, window: int = WINDOW, width: int = 64):
     return TCN()
 
 
+def train_window(seq: np.ndarray, rng: np.random.Generator, recipe: str = "msr") -> np.ndarray:
+    """One augmented, normalised training window from a 15 Hz sequence (see the module doc).
+    msr: the shipped model's recipe (a random time-scaled window, rotation, scale, jitter). mixed:
+    half of the windows that way, half as another camera, body and sensor would give them."""
+    if recipe == "msr" or rng.random() < 0.5:
+        return augment_window(normalise_window(random_window(seq, rng)), rng)
+    seq = view_change(bone_jitter(seq, rng, 0.08), rng, 30.0, 10.0, (0.9, 1.1))
+    if rng.random() < 0.3:
+        seq = shrink_motion(seq, rng, 0.6)
+    if rng.random() < 0.3:  # the 15-joint sets (KARD, Florence) give one joint for wrist and hand
+        seq = seq.copy()
+        seq[:, [J["left_hand"], J["right_hand"]]] = seq[:, [J["left_wrist"], J["right_wrist"]]]
+    if rng.random() < 0.5:
+        seq = mirror_joints(seq)
+    return augment_window(normalise_window(captured_window(seq, rng, RATE_HZ, speed=(0.8, 1.25))), rng)
+
+
 def augment_window(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A normalised window (T, 20, 3) -> rotated about y, scaled, jittered."""
     a = math.radians(rng.uniform(-15, 15))
@@ -105,6 +136,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=HERE / "action_msr_tcn.onnx")
+    ap.add_argument("--recipe", choices=("msr", "mixed"), default="msr",
+                    help="augmentation: msr (the shipped model's) or mixed (half as other cameras/bodies would give)")
+    ap.add_argument("--card-only", action="store_true", help="only measure --out again and rewrite its card")
     a = ap.parse_args()
 
     import torch
@@ -123,6 +157,9 @@ def main() -> None:
     train = [d for d in data if d[2] in TRAIN_SUBJECTS]
     test = [d for d in data if d[2] not in TRAIN_SUBJECTS]
     print(f"{len(data)} sequences: {len(train)} train (subjects {TRAIN_SUBJECTS}), {len(test)} test")
+    if a.card_only:
+        write_card(a.out, test, train, rng)
+        return
     idle_id = CLASSES.index("idle")
 
     net = build_model(len(CLASSES))
@@ -135,11 +172,14 @@ def main() -> None:
         xs, ys = [], []
         for _, label, _, seq in train:
             for _ in range(a.per_seq):
-                xs.append(augment_window(normalise_window(random_window(seq, rng)), rng))
+                xs.append(train_window(seq, rng, a.recipe))
                 ys.append(label)
         for _ in range(len(train) * a.per_seq // 20):  # about one class' worth of idle
             seq = train[rng.integers(len(train))][3]
-            xs.append(augment_window(normalise_window(synthetic_idle(seq, rng)), rng))
+            if a.recipe == "msr":
+                xs.append(augment_window(normalise_window(synthetic_idle(seq, rng)), rng))
+            else:
+                xs.append(train_window(synthetic_idle(seq, rng, 48), rng, a.recipe))
             ys.append(idle_id)
         x = torch.from_numpy(np.stack(xs))
         y = torch.tensor(ys)
@@ -154,6 +194,7 @@ def main() -> None:
             opt.step()
             tot += float(loss) * len(idx)
         sched.step()
+        torch.save({"epoch": ep + 1, "model": net.state_dict(), "opt": opt.state_dict()}, a.out.with_suffix(".ckpt"))
         if tqdm:
             bar.set_postfix(loss=f"{tot / len(x):.3f}")
         else:
@@ -271,10 +312,67 @@ def write_card(onnx_path: Path, test, train, rng) -> None:
     }
     onnx_path.with_suffix("").with_suffix(".card.json")
     card_path = onnx_path.parent / f"{onnx_path.stem}.card.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")  # rate_figures loads the model through its card
+    card["measured"].update(rate_figures(onnx_path))
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    plot_confusion(cm, CLASSES, ROOT / "docs" / "models" / f"{onnx_path.stem}_confusion.png",
+    docs = ROOT / "docs" / "models" if onnx_path.parent.resolve() == HERE else onnx_path.parent
+    plot_confusion(cm, CLASSES, docs / f"{onnx_path.stem}_confusion.png",
                    f"{onnx_path.stem}: MSR Action3D cross-subject, acc {acc:.3f}")
     print(f"wrote {card_path}")
+
+
+RATES = (7.5, 15.0, 30.0)
+EVAL = HERE / "action_eval"
+OUT_OF_SOURCE = (("kard", "kard_avatar.toml"), ("florence3d", "florence_avatar.toml"))
+
+
+def rate_figures(onnx_path: Path) -> dict:
+    """Per-class figures with each test sequence re-captured at 7.5, 15 and 30 Hz (irregular timing,
+    seeded) and resampled as live, on the MSR test subjects (model classes and avatar actions) and,
+    as an out-of-source check never used for training or choosing, on KARD and Florence 3D (avatar
+    actions). All through bridge.evaluate.evaluate_action, what `avatar-bridge eval action` runs."""
+    from bridge.evaluate import evaluate_action
+    test = set(range(1, 11)) - set(TRAIN_SUBJECTS)
+
+    def figures(ev):
+        r = ev.report
+        return {"n": r["n"], "accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
+                "recall": {c: v["recall"] for c, v in r["per_class"].items() if v["support"]},
+                "precision": {c: v["precision"] for c, v in r["per_class"].items()
+                              if v["support"] or sum(row[list(r["per_class"]).index(c)]
+                                                     for row in r["confusion_matrix"]["matrix"])},
+                "confusion_matrix": r["confusion_matrix"]}
+    out = {"rates_how": "each test sequence re-captured as a camera at that rate would deliver it (timestamps "
+                        "jittered by up to a quarter period, one frame in ten dropped, seed 0; "
+                        "bridge.classify.action_features.recaptured), resampled to 15 Hz as live, windows "
+                        "averaged; `avatar-bridge eval action --capture-hz HZ` (commands below)",
+           "at_rates": {}, "out_of_source": {}}
+    for hz in RATES:
+        m = evaluate_action(MSR, str(onnx_path), test, None, False, EVAL / "msr_classes.toml", hz)
+        av = evaluate_action(MSR, str(onnx_path), test, None, False, EVAL / "msr_avatar.toml", hz)
+        out["at_rates"][f"{hz:g}"] = {"model_classes": figures(m), "avatar_actions": figures(av)}
+        if hz == RATES[0]:
+            cm = m.report["confusion_matrix"]
+            docs = ROOT / "docs" / "models" if onnx_path.parent.resolve() == HERE else onnx_path.parent
+            plot_confusion(np.array(cm["matrix"]), cm["rows_true_cols_pred"], docs / f"{onnx_path.stem}_confusion_7_5hz.png",
+                           f"{onnx_path.stem}: MSR cross-subject, captured at 7.5 Hz (irregular), acc {m.report['accuracy']:.3f}")
+        print(f"{hz:g} Hz: 20-class accuracy {m.report['accuracy']:.4f}; avatar "
+              + ", ".join(f"{c} {v['recall']:.2f}" for c, v in av.report["per_class"].items() if v["support"]))
+    for folder, toml in OUT_OF_SOURCE:
+        for hz in (None, 7.5):
+            ev = evaluate_action(FIXTURES / "action" / folder, str(onnx_path), None, None, False, EVAL / toml, hz)
+            out["out_of_source"][f"{folder}@{'file_rate' if hz is None else f'{hz:g}Hz'}"] = {
+                "fps": ev.extra["fps"], **figures(ev)}
+            print(f"{folder} {hz or 'file rate'}: " + ", ".join(
+                f"{c} {v['recall']:.2f}" for c, v in ev.report["per_class"].items() if v["support"]))
+    out["commands"] = [
+        "avatar-bridge eval action --data ../shared/fixtures/action/msr_action3d --subjects 2,4,6,8,10 "
+        "--classes models/action_eval/msr_classes.toml --capture-hz 7.5   (and 15, 30; msr_avatar.toml for avatar actions)",
+        "avatar-bridge eval action --data ../shared/fixtures/action/kard --classes models/action_eval/kard_avatar.toml "
+        "[--capture-hz 7.5]",
+        "avatar-bridge eval action --data ../shared/fixtures/action/florence3d "
+        "--classes models/action_eval/florence_avatar.toml [--capture-hz 7.5]"]
+    return out
 
 
 def plot_confusion(cm: np.ndarray, classes, path: Path, title: str) -> None:

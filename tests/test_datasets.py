@@ -6,7 +6,8 @@ import pytest
 
 from bridge.classify.expression import CLASSES
 from bridge.classify.gesture import GESTURES
-from bridge.datasets import gesture_photos, load_faces_npz, msr_files, read_action_toml
+from bridge.datasets import (gesture_photos, load_faces_npz, load_florence, load_kard, load_sbu, load_skeleton, msr_files,
+                             read_action_toml, skeleton_files)
 from bridge.errors import BridgeError
 from conftest import FIXTURES
 
@@ -43,3 +44,38 @@ def test_gesture_photos_accept_common_folder_names(tmp_path):
     shutil.copy(next((FIXTURES / "gesture" / "like").glob("*.jpg")), tmp_path / "thumbs_up" / "a.jpg")
     (tmp_path / "thumbs_up" / "notes.txt").write_text("not a photo")
     assert [(p.name, c) for p, c in gesture_photos(tmp_path, GESTURES)] == [("a.jpg", "like")]
+
+
+@pytest.mark.parametrize("loader,path", [
+    (load_kard, FIXTURES / "action" / "kard" / "a13_s01_e01_realworld.txt"),
+    (load_florence, FIXTURES / "action" / "florence3d" / "a04_s1_id10.txt")])
+def test_15_joint_sets_map_onto_the_action_joints(loader, path):
+    """KARD and Florence 3D frames in the action model's Kinect frame: head highest, feet lowest, the
+    subject's right shoulder on the +x side (KARD's own x runs the other way), a torso of 0.35-0.55 m."""
+    from bridge.classify.action import J
+    f = loader(path)[0]
+    assert f[J["head"], 1] == f[:, 1].max()
+    assert f[[J["left_foot"], J["right_foot"]], 1].max() < f[[J["left_knee"], J["right_knee"]], 1].min()
+    assert f[J["right_shoulder"], 0] > f[J["left_shoulder"], 0]
+    assert 0.35 < np.linalg.norm(f[J["neck"]] - f[J["hip_center"]]) < 0.55
+
+
+def test_sbu_gives_two_people_in_metres():
+    from bridge.classify.action import J
+    a, b = load_sbu(FIXTURES / "action" / "sbu" / "s01s02" / "05" / "001" / "skeleton_pos.txt")  # shaking hands
+    assert a.shape == b.shape and a.shape[1:] == (20, 3)
+    for p in (a[0], b[0]):
+        assert p[J["head"], 1] == p[:, 1].max()  # y up after undoing the image-like y
+        assert 0.35 < np.linalg.norm(p[J["neck"]] - p[J["hip_center"]]) < 0.6
+    gap = np.linalg.norm(a[:, J["spine"]] - b[:, J["spine"]], axis=-1)
+    assert 0.3 < gap.min() < 1.5  # close enough to shake hands
+
+
+def test_skeleton_files_list_each_set_and_reject_a_bad_file(tmp_path):
+    files = skeleton_files(FIXTURES / "action" / "florence3d", {4: "clap"}, {2})
+    assert files and all(p.name.startswith("a04_s2_") for p, _ in files)
+    assert load_skeleton(files[0][0]).shape[1:] == (20, 3)
+    bad = tmp_path / "a01_s01_e01_realworld.txt"
+    bad.write_text("1 2 3\n4 5 6\n")
+    with pytest.raises(ValueError, match="15 per frame"):
+        load_skeleton(bad)

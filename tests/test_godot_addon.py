@@ -369,6 +369,72 @@ def test_names_tables_agree_with_the_sidecar_and_godot():
                                                  "surprised"]
 
 
+# The mesh blend shape names XRFaceModifier3D recognises (lower-cased, "_" removed), as listed in
+# Godot 4.3+'s scene/3d/xr/xr_face_modifier_3d.cpp (find_face_blend_shape): Unified Expressions,
+# ARKit, SRanipal and Meta spellings. ARKit's single "browInnerUp" is not among them.
+GODOT_FACE_MODIFIER_NAMES = set("""
+eyelookoutright eyerightright eyeslookoutr eyelookinright eyerightleft eyeslookinr eyelookupright
+eyerightlookup eyeslookupr eyelookdownright eyerightlookdown eyeslookdownr eyelookoutleft
+eyeleftleft eyeslookoutl eyelookinleft eyeleftright eyeslookinl eyelookupleft eyeleftlookup
+eyeslookupl eyelookdownleft eyeleftlookdown eyeslookdownl eyeclosedright eyeblinkright
+eyerightblink eyesclosedr eyeclosedleft eyeblinkleft eyeleftblink eyesclosedl eyesquintright
+eyessquintr eyesquintleft eyessquintl eyewideright eyerightwide eyeswidenr eyewideleft eyeleftwide
+eyeswidenl eyedilationright eyerightdilation eyedilationleft eyeleftdilation eyeconstrictright
+eyerightconstrict eyeconstrictleft eyeleftconstrict browpinchright browpinchleft browlowererright
+browlowererleft browinnerupright innerbrowraiserr browinnerupleft innerbrowraiserl
+browouterupright outerbrowraiserr browouterupleft outerbrowraiserl nosesneerright nosewrinklerr
+nosesneerleft nosewrinklerl nasaldilationright nasaldilationleft nasalconstrictright
+nasalconstrictleft cheeksquintright cheekraiserr cheeksquintleft cheekraiserl cheekpuffright
+cheekpuffr cheekpuffleft cheekpuffl cheeksuckright cheeksuckr cheeksuckleft cheeksuckl jawopen
+jawdrop mouthclosed mouthclose mouthapeshape lipstoward jawright jawsidewaysright jawleft
+jawsidewaysleft jawforward jawthrust jawbackward jawclench jawmandibleraise lipsuckupperright
+lipsuckrt lipsuckupperleft lipsucklt lipsucklowerright lipsuckrb lipsucklowerleft lipsucklb
+lipsuckcornerright lipsuckcornerleft lipfunnelupperright lipfunnelerrt lipfunnelupperleft
+lipfunnelerlt lipfunnellowerright lipfunnellowerleft lippuckerupperright lippuckerupperleft
+lippuckerlowerright lippuckerlowerleft mouthupperupright upperlipraiserr mouthupperupleft
+upperlipraiserl mouthlowerdownright mouthlowerupright lowerlipdepressorr mouthlowerdownleft
+mouthlowerupleft lowerlipdepressorl mouthupperdeepenright mouthupperdeepenleft mouthupperright
+mouthupperleft mouthlowerright mouthlowerleft mouthcornerpullright mouthcornerpullleft
+mouthcornerslantright mouthcornerslantleft mouthfrownright lipcornerdepressorr mouthfrownleft
+lipcornerdepressorl mouthstretchright lipstretcherr mouthstretchleft lipstretcherl
+mouthdimplerright mouthdimpleright dimplerr mouthdimplerleft mouthdimpleleft dimplerl
+mouthraiserupper mouthshrugupper chinraisert mouthraiserlower mouthshruglower mouthloweroverlay
+chinraiserb mouthpressright lippressorr mouthpressleft lippressorl mouthtightenerright
+liptightenerr mouthtightenerleft liptightenerl tongueout tonguelongstep2 tongueup tonguedown
+tongueright tongueleft tongueroll tongueblenddown tonguecurlup tonguesquish tongueflat
+tonguetwistright tonguetwistleft softpalateclose throatswallow neckflexright neckflexleft
+eyeclosed eyewide eyesquint eyedilation eyeconstrict browdownright browlowererr browdownleft
+browlowererl browdown browupright browupleft browup nosesneer nasaldilation nasalconstrict
+cheekpuff cheeksuck cheeksquint lipsuckupper mouthrollupper mouthupperinside lipsucklower
+mouthrolllower mouthlowerinside lipsuck lipfunnelupper mouthupperoverturn lipfunnellower
+mouthloweroverturn lipfunnel mouthfunnel lippuckerupper lippuckerlower lippucker mouthpucker
+mouthpout mouthupperup mouthlowerdown mouthopen mouthright mouthleft mouthsmileright
+lipcornerpullerr mouthsmileleft lipcornerpullerl mouthsmile mouthsadright mouthsadleft mouthsad
+mouthstretch mouthdimple mouthtightener mouthpress
+""".split())
+
+
+def test_browinnerup_meshes_are_driven_beside_xr_face_modifier():
+    """Exactly the ARKit names XRFaceModifier3D cannot match get a route of their own, to both inner
+    brows, and the publisher sets them on the modifiers' meshes from those entries."""
+    names = ADDON / "names.gd"
+    missing = {n for n in ARKIT_NAMES if n.lower().replace("_", "") not in GODOT_FACE_MODIFIER_NAMES}
+    assert missing == {"browInnerUp"}
+    extra = _gd_constant(names, "FACE_MODIFIER_MISSING_SHAPES")
+    assert extra == {"browInnerUp": ["FT_BROW_INNER_UP_RIGHT", "FT_BROW_INNER_UP_LEFT"]}
+    assert {e for entries in extra.values() for e in entries} <= FACE_TRACKER_ENTRIES
+    assert _gd_constant(names, "ARKIT_TO_FACE_TRACKER")["browInnerUp"] == extra["browInnerUp"], \
+        "browInnerUp on the wire must fill the entries the mesh shape is read back from"
+    publisher = (ADDON / "xr_publisher.gd").read_text()
+    drive = publisher[publisher.index("func _drive_modifier_shapes"):]
+    drive = drive[:drive.index("\n\n\n")]
+    assert "total / maxf(1.0, entries.size())" in drive and "set_blend_shape_value" in drive
+    scan = publisher[publisher.index("func _scan_face_modifiers"):]
+    assert 'find_children("*", FACE_MODIFIER_CLASS' in scan and "FACE_MODIFIER_MISSING_SHAPES" in publisher
+    calls = re.findall(r"^\t+_drive_modifier_shapes\(\)$", publisher, re.M)
+    assert len(calls) == 2, "after every publish and every reset"
+
+
 # ---------------------------------------------------------------- control commands and layering
 
 GD_TYPES = {"bool": "bool", "str": "String", "number": "float", "mix": "Dictionary"}

@@ -20,8 +20,8 @@ LEAVES = {"bridge", "bridge.errors", "bridge.arkit", "bridge.frame", "bridge.lan
           "bridge.calibration", "bridge.progress", "bridge.status", "bridge.tracking.native_logs"}
 # Stages in data-flow order: (module prefix, rank). The longest matching prefix wins.
 STAGES = [("bridge.sources", 0), ("bridge.tracking", 1), ("bridge.retarget", 2), ("bridge.classify", 3),
-          ("bridge.reactions", 3), ("bridge.mapping", 4), ("bridge.presets", 4), ("bridge.protocols", 6),
-          ("bridge.transports", 7)]
+          ("bridge.reactions", 3), ("bridge.identity", 3), ("bridge.mapping", 4), ("bridge.presets", 4),
+          ("bridge.protocols", 6), ("bridge.transports", 7)]
 LAST = 8  # everything else: outputs, control, pipeline, replay, recording, export, batch, ...
 SIDE = "bridge.config"  # read by every stage; reads only leaves and the mapping/reactions parsers
 CONFIG_MAY_IMPORT = {"bridge.mapping", "bridge.reactions"}

@@ -47,6 +47,7 @@ GUID = re.compile(r"^guid: ([0-9a-f]{32})$", re.M)
 HEAD = (0.0, 0.7071068, 0.0, 0.7071068)
 LEFT_EYE = (0.0, 0.0871557, 0.0, 0.9961947)
 RIGHT_EYE = (0.0871557, 0.0, 0.0, 0.9961947)
+CURRENT_UNITY_DEFINES = ("UNITY_2021_3_OR_NEWER", "UNITY_2022_3_OR_NEWER", "UNITY_2023_1_OR_NEWER")
 MONO_MISSING = "Mono is not installed: apt-get install mono-mcs mono-runtime (Debian) to run the Unity package's C# tests"
 
 
@@ -236,23 +237,49 @@ def mono_build(tmp_path_factory) -> dict[str, Path]:
         assert files, folders
         return files
 
-    def mcs(target: Path, sources: list[str], refs: list[Path], kind: str = "library", strict: bool = True) -> Path:
+    def mcs(target: Path, sources: list[str], refs: list[Path], kind: str = "library", strict: bool = True,
+            defines: tuple[str, ...] = ()) -> Path:
         cmd = ["mcs", "-nologo", f"-target:{kind}", f"-out:{target}", "-r:System.dll", "-r:System.Core.dll"]
         cmd += ["-warnaserror+"] if strict else []
+        cmd += [f"-define:{d}" for d in defines]
         cmd += [f"-r:{r}" for r in refs] + sources
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"mcs failed for {target.name}:\n{result.stdout}{result.stderr}"
         return target
 
-    engine = mcs(out / "UnityEngine.dll", [str(STUBS_DIR / "UnityEngine.cs")], [], strict=False)
-    editor_stub = mcs(out / "UnityEditor.dll", [str(STUBS_DIR / "UnityEditor.cs")], [engine], strict=False)
+    def unity_facing(folder: Path, defines: tuple[str, ...]) -> tuple[Path, ...]:
+        folder.mkdir(exist_ok=True)
+        engine = mcs(folder / "UnityEngine.dll", [str(STUBS_DIR / "UnityEngine.cs")], [], strict=False, defines=defines)
+        editor_stub = mcs(folder / "UnityEditor.dll", [str(STUBS_DIR / "UnityEditor.cs")], [engine], strict=False)
+        runtime = mcs(folder / "AvatarBridge.Runtime.dll", cs("Runtime", exclude="Runtime/Protocol/"), [engine, protocol],
+                      defines=defines)
+        editor = mcs(folder / "AvatarBridge.Editor.dll", cs("Editor"), [engine, editor_stub, protocol, runtime], defines=defines)
+        samples = mcs(folder / "AvatarBridge.Samples.dll", cs("Samples~"), [engine, protocol, runtime], defines=defines)
+        return runtime, editor, samples
+
     protocol = mcs(out / "AvatarBridge.Protocol.dll", cs("Runtime/Protocol"), [])
-    runtime = mcs(out / "AvatarBridge.Runtime.dll", cs("Runtime", exclude="Runtime/Protocol/"), [engine, protocol])
-    editor = mcs(out / "AvatarBridge.Editor.dll", cs("Editor"), [engine, editor_stub, protocol, runtime])
-    samples = mcs(out / "AvatarBridge.Samples.dll", cs("Samples~"), [engine, protocol, runtime])
+    # Each Unity-facing assembly twice, warnings as errors: as the oldest supported Unity (2021.3, no
+    # version defines past it) and as a current one, whose stub marks FindObjectOfType obsolete.
+    runtime, editor, samples = unity_facing(out, ())
+    unity_facing(out / "current", CURRENT_UNITY_DEFINES)
     # The harness links the engine-free sources directly: no UnityEngine stub on its reference list.
     harness = mcs(out / "harness.exe", cs("Runtime/Protocol", "Runtime/Transport", "Tests~/ProtocolHarness"), [], kind="exe")
     return {"protocol": protocol, "runtime": runtime, "editor": editor, "samples": samples, "harness": harness}
+
+
+def test_find_object_of_type_only_in_the_legacy_branch():
+    """FindObjectOfType (obsolete from Unity 2023.1) is called in one place only, the branch for
+    editors older than 2022.3 in SceneObjects; everything else goes through SceneObjects.FindAny."""
+    calls = {}
+    for path in PKG.rglob("*"):
+        if path.suffix in (".cs", ".md") and "UnityStubs" not in path.parts:
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if re.search(r"\bFindObjects?OfType\s*(<\s*\w+\s*>)?\s*\(", line):
+                    calls[f"{path.relative_to(PKG).as_posix()}:{n}"] = line
+    assert list(calls) == ["Runtime/SceneObjects.cs:22"], calls
+    source = (PKG / "Runtime" / "SceneObjects.cs").read_text()
+    legacy = re.search(r"#if UNITY_2022_3_OR_NEWER\n(.*?)#else\n(.*?)#endif", source, re.S)
+    assert legacy and "FindAnyObjectByType<T>()" in legacy.group(1) and "FindObjectOfType<T>()" in legacy.group(2)
 
 
 def test_every_csharp_file_compiles(mono_build):

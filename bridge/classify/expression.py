@@ -108,13 +108,15 @@ FER_PAD = 8  # px of replicated border around a 48x48 FER-style crop: the face d
 FER_UPSCALE = 256  # the padded crop is upscaled to this size before tracking
 
 
-def fer_blendshapes(faces: np.ndarray, tracker, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def fer_blendshapes(faces: np.ndarray, tracker, progress=None, landmarks: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """The 52 ARKit blendshapes MediaPipe reads from small pre-cropped grayscale faces (FER2013 style).
 
     Used to train and evaluate the fusion model on face datasets, where no video frame exists: each
     face gets a replicated border (the detector needs a margin), is upscaled and tracked as a still
     image. Returns (N, 52) float32 and (N,) bool "face found"; shapes are 0 where none was found, as
-    the fusion model expects. `tracker`: a FaceTracker(still_images=True); `progress`: a Progress.
+    the fusion model expects. `tracker`: a FaceTracker(still_images=True); `progress`: a Progress;
+    `landmarks`: an (N, 478, 3) array to fill with the face landmarks (NaN where none was found).
     """
     faces = np.asarray(faces)
     out = np.zeros((len(faces), 52), np.float32)
@@ -125,6 +127,10 @@ def fer_blendshapes(faces: np.ndarray, tracker, progress=None) -> tuple[np.ndarr
         obs = tracker.process(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB), i)
         if obs is not None:
             out[i], found[i] = obs.blendshapes, True
+            if landmarks is not None:
+                landmarks[i] = obs.landmarks
+        elif landmarks is not None:
+            landmarks[i] = np.nan
         if progress is not None:
             progress.update()
     return out, found

@@ -4,8 +4,14 @@ A finger is extended when its joints are nearly straight (the angles at its PIP 
 or IP for the thumb) and its tip is farther from the wrist than its PIP joint (MediaPipe sometimes
 draws curled fingers of a side-on fist straight but folded back); the thumb also counts as folded
 when its tip lies across the palm. Classes
-follow HaGRID's names: like (thumb up), dislike (thumb down), fist, palm, one, peace, ok, rock.
-Measured on the HaGRID photos in ../shared/fixtures/gesture (docs/models.md, tests/test_gesture.py).
+follow HaGRID's names: like (thumb up), dislike (thumb down), fist, palm, one, peace, ok, rock,
+and l_sign (HaGRID v2's thumb_index, the "loser" L): thumb and index out at roughly a right angle,
+the rest curled. Its index must be as straight as a pointing finger (`one`) and its thumb out as in
+`like`; the angle between the thumb (MCP to tip) and the index (MCP to tip) must lie within 30
+degrees of a right angle, where a folded or resting thumb stays under about 50 degrees from the
+index (`one`, `palm` photos). Measured on the HaGRID photos in ../shared/fixtures/gesture
+(docs/models.md, tests/test_gesture.py); the fixtures hold no L photos, so for l_sign only its
+false positives on the other classes are measured.
 """
 from __future__ import annotations
 
@@ -22,6 +28,16 @@ def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     u, v = a - b, c - b
     cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def l_sign(p: np.ndarray) -> bool:
+    """Thumb and a pointing index at 60..120 degrees. `p`: (21, 3) world landmarks whose thumb and
+    index alone are extended. A pointing index is straight at its PIP joint (above 155 degrees, where
+    `extended` admits 140 for the spread fingers of an open palm): a half-curled index beside a
+    thumbs-up is not an L."""
+    straight = _angle(p[INDEX[0]], p[INDEX[1]], p[INDEX[2]]) > 155.0
+    index_dir = p[INDEX[3]] - p[INDEX[0]]
+    return straight and 60.0 <= _angle(p[THUMB[3]], p[THUMB[1]], p[THUMB[1]] + index_dir) <= 120.0
 
 
 def extended(world: np.ndarray, straight_deg: float = 140.0) -> np.ndarray:
@@ -60,7 +76,7 @@ def classify(world: np.ndarray, image: np.ndarray) -> dict[str, float]:
         else:
             name = "fist"
     elif fingers.tolist() == [True, False, False, False]:
-        name = "one"
+        name = "l_sign" if thumb and l_sign(p) else "one"
     elif fingers.tolist() == [True, True, False, False]:
         name = "peace"
     elif fingers.tolist() == [True, False, False, True]:

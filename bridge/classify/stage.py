@@ -1,4 +1,4 @@
-"""The classifier stage of the pipeline: expression, action and hand-gesture scores, and their triggers.
+"""The classifier stage of the pipeline: expression, action, activity and hand-gesture scores, and their triggers.
 
 Expressions change slowly, so the face crop is classified at `expression_hz` (not every frame)
 and smoothed in between; actions update every frame from the body joints (if pose is on) and
@@ -12,6 +12,7 @@ import numpy as np
 
 from ..config import ClassifySettings
 from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe, vertical_from_pose
+from .activity import HELD_ACTIVITIES, ActivityRecognizer
 from .expression import ExpressionClassifier, ProbabilitySmoother
 from .gesture import classify_hands
 from .mood import MoodFusion
@@ -30,6 +31,10 @@ class ClassifierStage:
         self.act_trig = TriggerLogic("action", rules={
             a: TriggerRule(s.action_enter, s.action_exit, 0.2, 0.1, 1.0, one_shot=a not in HELD_ACTIONS)
             for a in (self.rec.actions if self.rec else ())})
+        self.activity = ActivityRecognizer() if s.activity else None
+        self.activity_trig = TriggerLogic("activity", rules={
+            a: TriggerRule(s.action_enter, s.action_exit, 0.3, 0.3, 1.0, one_shot=a not in HELD_ACTIVITIES)
+            for a in (self.activity.activities if self.activity else ())}, exclusive=True)
         self.gestures = s.gesture
         self.gesture_trig = TriggerLogic("gesture", default=TriggerRule(0.5, 0.5, 0.15, 0.2, 0.5))
         self.mood = MoodFusion(s.mood_body_weight) if s.mood else None
@@ -61,14 +66,22 @@ class ClassifierStage:
                 self.smooth.reset()
                 self._expr_probs = {}
                 self._had_face = False
+        body = pose_obs is not None and (self.rec is not None or self.activity is not None)
+        joints = joints_from_mediapipe(pose_obs.world, mirrored=False) if body else None
         if self.rec is not None:
-            joints = vertical = None
-            if pose_obs is not None:
-                joints = joints_from_mediapipe(pose_obs.world, mirrored=False)
-                vertical = vertical_from_pose(pose_obs.landmarks, (rgb.shape[1], rgb.shape[0]))
+            vertical = vertical_from_pose(pose_obs.landmarks, (rgb.shape[1], rgb.shape[0])) if pose_obs is not None else None
             probs = self.rec.update(t, joints=joints, head_rotation=head_rotation, vertical=vertical)
             classes["action"] = probs
             events += self.act_trig.update(t, probs)
+        if self.activity is not None:
+            if joints is not None:
+                probs = self.activity.update(t, joints)
+                if probs:
+                    classes["activity"] = probs
+                    events += self.activity_trig.update(t, probs)
+            else:
+                events += self.activity_trig.reset(t)
+                self.activity.reset()
         if self.mood is not None:
             mood = self.mood.update(t, classes)
             if mood:

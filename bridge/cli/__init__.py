@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import BridgeError
-from . import actions, evaluation, recording
+from . import actions, annotate, evaluation, people, recording
 from .flags import PROFILE, add_common
 from .run import cmd_calibrate, cmd_demo, cmd_run
 from .tools import cmd_doctor, cmd_init_config
@@ -34,11 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     recording.add_commands(sub)
     actions.add_commands(sub)
     evaluation.add_commands(sub)
+    annotate.add_commands(sub)
+    people.add_commands(sub)
     return ap
 
 
 COMMANDS = {"run": cmd_run, "record": cmd_run, "demo": cmd_demo, "calibrate": cmd_calibrate, "doctor": cmd_doctor,
-            "init-config": cmd_init_config, **recording.COMMANDS, **actions.COMMANDS, **evaluation.COMMANDS}
+            "init-config": cmd_init_config, **recording.COMMANDS, **actions.COMMANDS, **evaluation.COMMANDS,
+            **annotate.COMMANDS, **people.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,8 @@ def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
         put("source", f"--budget {args.budget}", budget=args.budget)
     if getattr(args, "face", None) is False:
         put("face", "--no-face", enabled=False)
+    if getattr(args, "headset", None):
+        put("face", f"--headset {args.headset}", headset=args.headset)
     if getattr(args, "pose", None):
         put("pose", f"--pose {args.pose}", enabled=True, model=args.pose)
     if getattr(args, "body_mode", None):
@@ -61,11 +63,16 @@ def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
         put("vmc", f"--vmc {args.vmc}", enabled=True, host=h, port=p)
     if getattr(args, "no_vmc", False):
         put("vmc", "--no-vmc", enabled=False)
-    if getattr(args, "vrchat", None):
+    if getattr(args, "vrchat", None) == "":  # bare --vrchat: find VRChat over OSCQuery
+        put("vrchat", "--vrchat", enabled=True)
+    elif getattr(args, "vrchat", None):  # an explicit address: send there, no discovery
         h, p = host_port(args.vrchat, "--vrchat")
-        put("vrchat", f"--vrchat {args.vrchat}", enabled=True, host=h, port=p)
+        put("vrchat", f"--vrchat {args.vrchat}", enabled=True, host=h, port=p, oscquery=False)
     if getattr(args, "vrchat_names", None):
         put("vrchat", f"--vrchat-names {args.vrchat_names}", names=args.vrchat_names)
+    if getattr(args, "vrchat_trackers", None):
+        put("vrchat", f"--vrchat-trackers {args.vrchat_trackers}",
+            trackers=[n.strip() for n in args.vrchat_trackers.split(",") if n.strip()])
     if getattr(args, "ws", None):
         h, p = host_port(args.ws, "--ws")
         put("websocket", f"--ws {args.ws}", enabled=True, host=h, port=p)
@@ -110,6 +117,9 @@ def add_tracking_flags(p: argparse.ArgumentParser,
     p.add_argument("--avatar", type=Path, metavar="FILE.vrm",
                    help="your VRM avatar: output uses its bones, proportions and expression names (and the dashboard shows it)")
     p.add_argument("--no-face", dest="face", action="store_false", default=None, help="no face tracking")
+    p.add_argument("--headset", nargs="?", const="on", choices=("off", "on", "auto"),
+                   help="a VR headset covers your eyes: track the lower face, hold eyes and brows neutral "
+                        "(auto: when the image shows one; default on)")
     p.add_argument("--pose", nargs="?", const="full", choices=POSE_MODELS,
                    help=f"body tracking (model: {' or '.join(POSE_MODELS)}; default full)")
     p.add_argument("--body-mode", choices=("auto", "full", "upper"), help="upper = seated: legs at rest, hips fixed")
@@ -123,9 +133,13 @@ def add_transport_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML config file (reloaded when it changes)")
     p.add_argument("--vmc", metavar="HOST:PORT", help="send VMC to this address (default 127.0.0.1:39539)")
     p.add_argument("--no-vmc", action="store_true", help="do not send VMC")
-    p.add_argument("--vrchat", metavar="HOST:PORT", nargs="?", const="127.0.0.1:9000",
-                   help="send VRChat OSC (default address 127.0.0.1:9000)")
+    p.add_argument("--vrchat", metavar="HOST:PORT", nargs="?", const="",
+                   help="send VRChat OSC: alone, find VRChat and its avatar over OSCQuery (else 127.0.0.1:9000); "
+                        "with HOST:PORT, send every parameter there")
     p.add_argument("--vrchat-names", choices=("unified", "mapping"), help="VRChat parameter names")
+    p.add_argument("--vrchat-trackers", metavar="NAMES",
+                   help="send VRChat OSC trackers (needs --pose), comma-separated: hip, chest, feet, knees, elbows, "
+                        "all or single ones such as left_foot")
     p.add_argument("--ws", metavar="HOST:PORT", help="WebSocket server address (default 127.0.0.1:8765)")
     p.add_argument("--no-ws", action="store_true", help="no WebSocket server")
     p.add_argument("--ws-allow-remote", action="store_true", help="allow a non-loopback WebSocket host (needs --ws-token)")

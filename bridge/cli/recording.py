@@ -42,6 +42,11 @@ def add_commands(sub) -> None:
     pro.add_argument("--config", type=Path, help="TOML config file (face, pose, hands, filter, mapping, ...)")
     add_tracking_flags(pro)
     pro.add_argument("--max-frames", type=positive_int, metavar="N", help="at most N frames per video")
+    pro.add_argument("--report", action="store_true", help="also write an HTML report per video (needs matplotlib)")
+    pro.add_argument("--ray", nargs="?", const="auto", metavar="auto|ADDRESS",
+                     help="run on Ray: a local Ray (auto, the default) or a cluster's address (needs ray)")
+    pro.add_argument("--chunk-seconds", type=float, metavar="S",
+                     help="with --ray, split longer videos into parts of S seconds (default 120)")
     pro.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     pro.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
@@ -102,14 +107,29 @@ def cmd_export(args: argparse.Namespace, status) -> int:
 
 
 def cmd_process(args: argparse.Namespace, status) -> int:
-    from ..batch import process_videos
+    from ..errors import BridgeError
     from .flags import load_config
     cfg, _ = load_config(args)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    results = process_videos(args.videos, args.out, formats, progress=not args.quiet, cfg=cfg,
-                             landmarks=args.landmarks, max_frames=args.max_frames)
-    log.info("processed %d video(s) into %s", len(results), args.out)
-    return 0
+    kw = dict(progress=not args.quiet, cfg=cfg, landmarks=args.landmarks, max_frames=args.max_frames,
+              report=args.report)
+    if args.chunk_seconds is not None and (args.ray is None or not args.chunk_seconds > 0):
+        raise BridgeError(f"--chunk-seconds {args.chunk_seconds:g}: " + (
+            "needs --ray (the single-process path runs each video whole)" if args.ray is None
+            else "must be greater than 0"))
+    if args.ray is None:
+        from ..batch import process_videos
+        results = process_videos(args.videos, args.out, formats, **kw)
+    else:
+        from ..batch_ray import CHUNK_S, process_videos_ray
+        results = process_videos_ray(args.videos, args.out, formats, address=args.ray,
+                                     chunk_s=args.chunk_seconds or CHUNK_S, **kw)
+    failed = [r for r in results if r.error]
+    for r in failed:
+        log.error("%s: %s", r.video, r.error)
+    log.info("processed %d video(s) into %s%s", len(results) - len(failed), args.out,
+             f"; {len(failed)} failed" if failed else "")
+    return 1 if failed else 0
 
 
 COMMANDS = {"replay": cmd_replay, "export": cmd_export, "process": cmd_process}  # `record` is cli.cmd_run

@@ -1,4 +1,4 @@
-"""Face -> VRChat OSC messages (avatar parameters and native eye tracking), as pure functions.
+"""Face and body -> VRChat OSC messages (avatar parameters, native eye tracking, OSC trackers), as pure functions.
 
 VRChat is first person, so it gets subject-space data and is never mirrored. Parameters are
 sent only when they change by more than `epsilon` (VRChat rate-limits OSC input and syncs
@@ -12,6 +12,8 @@ import struct
 import numpy as np
 
 from ..arkit import INDEX
+from ..frame import TRACKER_SLOTS, UPPER_FACE_SHAPES, TrackerPoses
+from ..retarget import quat
 from . import osc
 
 _F1 = struct.Struct(">f")
@@ -73,3 +75,51 @@ class ChangeFilter:
         changed = np.flatnonzero(np.abs(values - self._last) > self.epsilon)
         self._last[changed] = values[changed]
         return changed
+
+
+_F3 = struct.Struct(">3f")
+
+
+def encode_trackers(trackers: TrackerPoses) -> list[bytes]:
+    """VRChat's OSC trackers (docs.vrchat.com/docs/osc-trackers): the head reference, then each
+    tracker's /tracking/trackers/<slot>/position (metres) and /rotation (Unity Euler degrees x, y, z,
+    applied Z, X, Y), slots from frame.TRACKER_SLOTS."""
+    out = [osc.prefix("/tracking/trackers/head/position", "fff") + _F3.pack(*trackers.head_position.tolist()),
+           osc.prefix("/tracking/trackers/head/rotation", "fff") + _F3.pack(*quat.to_euler_deg(trackers.head_rotation))]
+    for name, p, q in zip(trackers.names, trackers.positions.tolist(), trackers.rotations):
+        base = f"/tracking/trackers/{TRACKER_SLOTS[name]}/"
+        out.append(osc.prefix(base + "position", "fff") + _F3.pack(*p))
+        out.append(osc.prefix(base + "rotation", "fff") + _F3.pack(*quat.to_euler_deg(q)))
+    return out
+
+
+def eye_parameter_names(names: tuple[str, ...], apply) -> tuple[str, ...]:
+    """The mapped parameter names that eye or brow shapes move (`apply`: a Mapper's ARKit ->
+    parameters function, probed with each upper-face shape flipped over a neutral and a full face,
+    which catches sums, differences and max terms alike): what headset mode leaves to the headset."""
+    moved = np.zeros(len(names), bool)
+    for base in (0.0, 1.0):
+        face = np.full(len(INDEX), base, np.float32)
+        out = np.asarray(apply(face))
+        for i in UPPER_FACE_SHAPES:
+            probe = face.copy()
+            probe[i] = 1.0 - base
+            moved |= np.abs(np.asarray(apply(probe)) - out) > 1e-6
+    return tuple(n for n, m in zip(names, moved) if m)
+
+
+def without_eyes(msgs: list[bytes], eye_names: tuple[str, ...]) -> list[bytes]:
+    """Headset mode: drop native eye tracking and the eye/brow parameters (under any prefix, e.g.
+    `FT/v2/EyeLidLeft`, and as binary bits `...EyeLidLeft1`, `...Negative`), so a headset's own eye
+    tracking (if any) is not overridden by the neutral eyes the face solver holds."""
+    out = []
+    for m in msgs:
+        address = m[:m.index(b"\0")].decode()
+        if address.startswith("/tracking/eye/"):
+            continue
+        if address.startswith("/avatar/parameters/") and eye_names:
+            name = address[len("/avatar/parameters/"):].rstrip("0123456789").removesuffix("Negative")
+            if name.endswith(eye_names):
+                continue
+        out.append(m)
+    return out

@@ -21,6 +21,14 @@ where the avatar's left is the person's own left (first person, as in VRChat). W
 person's reflection: X is negated for positions, quaternions become (x, -y, -z, w), and
 Left/Right blendshapes and eyes swap. VRChat output is first person and never mirrored.
 
+VRChat OSC trackers (retarget/trackers.py, docs.vrchat.com/docs/osc-trackers): Unity's frame as
+above, first person, never mirrored: subject space itself (+X the person's right, +Y up, +Z the
+way the person faces the camera), scaled so that the person's standing height is `[vrchat]
+height_m` and shifted so the floor under their feet is y = 0 and the hips are above x = z = 0.
+Rotations leave as Unity Euler angles in degrees (x, y, z), applied Z, then X, then Y
+(quat.to_euler_deg, the inverse of Quaternion.Euler); a tracker's rotation is its bone's world
+rotation against the T-pose (identity when standing in it, facing the camera).
+
 Action model space (classify/action.py): Kinect v1 camera space, which MSR Action3D is recorded in
 and the action model was trained on: right-handed, +Y up, +X the subject's right (the sensor's
 left), +Z from the sensor towards the subject's back; that is subject space with Z reversed.

@@ -11,7 +11,7 @@ from ..arkit import INDEX
 from ..calibration import Profile
 from ..config import FaceSettings, FilterSettings, TrackingLossSettings
 from ..filters import OneEuro, OneEuroQuat
-from ..frame import FaceState
+from ..frame import UPPER_FACE_SHAPES, FaceState
 from ..tracking.face import FaceObservation
 from . import quat
 from .conventions import MP_TO_SUBJECT
@@ -114,6 +114,9 @@ class FaceSolver:
                 self._auto_position = pos_cm.copy()
             neutral_cm = self._auto_position
         pos = MP_TO_SUBJECT @ (pos_cm - neutral_cm) / 100.0
+        covered = obs.upper_covered
+        if covered:  # headset: what the landmarker guesses behind it is not the eyes' state
+            blend[UPPER_FACE_SHAPES] = 0.0
         angles = eye_angles(blend, self.face.eye_max_yaw_deg, self.face.eye_max_pitch_deg)
         if self.filt.enabled and not self.still_images:
             blend = self._blend_f(blend, t).astype(np.float32)
@@ -121,7 +124,7 @@ class FaceSolver:
             pos = self._pos_f(pos, t)
             angles = self._eye_f(angles, t)
         left, right = eye_quats(angles)
-        return FaceState(True, 1.0, blend, rot, pos, left, right, angles, obs.landmarks)
+        return FaceState(True, 1.0, blend, rot, pos, left, right, angles, obs.landmarks, not covered)
 
     def _lost(self, t: float, dt: float) -> FaceState:
         if self._lost_since is None:
@@ -138,12 +141,12 @@ def _smooth(w: float) -> float:
 def _blend_to_neutral(s: FaceState, presence: float, found: bool) -> FaceState:
     if presence >= 1.0:
         return FaceState(found, 1.0, s.blendshapes, s.head_rotation, s.head_position, s.left_eye,
-                         s.right_eye, s.eye_angles_deg, s.landmarks if found else None)
+                         s.right_eye, s.eye_angles_deg, s.landmarks if found else None, s.eyes_tracked)
     w = _smooth(presence)
     ident = quat.IDENTITY
     return FaceState(
         found, presence, (s.blendshapes * w).astype(np.float32),
         quat.slerp(ident, s.head_rotation, w), s.head_position * w,
         quat.slerp(ident, s.left_eye, w), quat.slerp(ident, s.right_eye, w), s.eye_angles_deg * w,
-        s.landmarks if found else None,
+        s.landmarks if found else None, s.eyes_tracked,
     )

@@ -49,6 +49,7 @@ class SkeletonRetargeter:
         self.positions = (np.array([avatar.offsets[n] for n in self.names]) if avatar is not None
                           else humanoid.rest_positions(names))  # local offsets (metres); constant
         self.mode = "face"
+        self.body_pose = None  # the body solver's last BodyPose (world rotations for the VRChat trackers)
 
     def solve(self, obs, subject: FaceState, face_bones: np.ndarray, face_root: np.ndarray,
               t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +73,7 @@ class SkeletonRetargeter:
                                  None if pose is None else pose.landmarks,
                                  head_rotation=subject.head_rotation if subject.found else None, hand_world=hand_world)
             self.mode = bp.mode
+            self.body_pose = bp
             parts += [bp.local, face_bones[2:4]]
             root = bp.root_position
         else:

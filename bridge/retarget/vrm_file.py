@@ -45,6 +45,11 @@ class VrmAvatar:
     spec: str  # "0.x" or "1.0"
     offsets: dict[str, np.ndarray]  # Unity bone -> rest offset from its parent node (metres, Unity frame)
     expressions: tuple[str, ...]  # as a VMC/three-vrm consumer names them
+    # The file's own (non-normalized) rest pose per Unity bone, Unity frame, as UniVRM imports it:
+    # rotation local to the parent node, world rotation, and the node's local translation.
+    rest_local: dict[str, np.ndarray] = field(default_factory=dict)
+    rest_world: dict[str, np.ndarray] = field(default_factory=dict)
+    rest_translation: dict[str, np.ndarray] = field(default_factory=dict)
     bones: frozenset[str] = field(init=False)
 
     def __post_init__(self):
@@ -72,8 +77,9 @@ def _json_chunk(path: Path, data: bytes) -> dict:
     return doc
 
 
-def _world_positions(nodes: list[dict]) -> tuple[np.ndarray, dict[int, int]]:
-    """Every node's rest position in the glTF scene and each node's parent."""
+def _world_positions(nodes: list[dict]) -> tuple[np.ndarray, dict[int, int], list[np.ndarray], list[np.ndarray]]:
+    """Every node's rest position in the glTF scene, each node's parent, and every node's local
+    and world rest matrices (4x4, glTF frame)."""
     parent = {c: i for i, n in enumerate(nodes) for c in n.get("children", [])}
     local = []
     for n in nodes:
@@ -92,7 +98,16 @@ def _world_positions(nodes: list[dict]) -> tuple[np.ndarray, dict[int, int]]:
             world[i] = local[i] if i not in parent else resolve(parent[i]) @ local[i]
         return world[i]
 
-    return np.array([resolve(i)[:3, 3] for i in range(len(nodes))]), parent
+    worlds = [resolve(i) for i in range(len(nodes))]
+    return np.array([w[:3, 3] for w in worlds]), parent, local, worlds
+
+
+def _unity_rotation(m: np.ndarray, to_unity: np.ndarray) -> np.ndarray:
+    """A glTF rest matrix's rotation (scale removed) in Unity's frame: the reflection diag(to_unity)
+    (det -1) turns a rotation's axis into -to_unity * axis and keeps its angle."""
+    m = m[:3, :3] / np.linalg.norm(m[:3, :3], axis=0)
+    q = quat.from_matrix(m)
+    return np.concatenate([-to_unity * q[:3], q[3:]])
 
 
 def read_vrm(path: str | Path) -> VrmAvatar:
@@ -124,11 +139,14 @@ def read_vrm(path: str | Path) -> VrmAvatar:
             name, spec, to_unity = vrm.get("meta", {}).get("title") or path.stem, "0.x", np.array([1.0, 1, -1])
         else:
             raise _fail(path, "a glTF file without a VRM extension (VRMC_vrm or VRM)")
-        world, parent = _world_positions(nodes)
+        world, parent, local, worlds = _world_positions(nodes)
         offsets = {u: (world[i] - (world[parent[i]] if i in parent else 0.0)) * to_unity for u, i in node_of.items()}
+        rest_local = {u: _unity_rotation(local[i], to_unity) for u, i in node_of.items()}
+        rest_world = {u: _unity_rotation(worlds[i], to_unity) for u, i in node_of.items()}
+        rest_translation = {u: local[i][:3, 3] * to_unity for u, i in node_of.items()}
     except (KeyError, TypeError, IndexError, ValueError, AttributeError) as e:
         raise _fail(path, f"damaged VRM humanoid or expressions ({e.__class__.__name__}: {e})") from None
     for required in ("Hips", "Spine", "Head", "LeftUpperArm", "RightUpperArm", "LeftUpperLeg", "RightUpperLeg"):
         if required not in offsets:
             raise _fail(path, f"its humanoid has no {required} bone")
-    return VrmAvatar(path, str(name), spec, offsets, expressions)
+    return VrmAvatar(path, str(name), spec, offsets, expressions, rest_local, rest_world, rest_translation)

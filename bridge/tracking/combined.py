@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import Config
 from .face import FaceObservation, FaceTracker, FaceTrackerSettings
+from .headset import HeadsetDetector, HeadsetSettings
 from .landmarker import mp_image
 
 
@@ -33,8 +34,10 @@ class Observations:
 class Trackers:
     def __init__(self, cfg: Config, still_images: bool, face: FaceTracker | None = None):
         self.face = None
+        self.headset: HeadsetDetector | None = None
         self.pose = None
         self.hands = None
+        self.rescuer = None  # tracking.hands.HandRescuer: crops around pose wrists whose hand was missed
         self._pool: ThreadPoolExecutor | None = None
         self.skip_hands = cfg.hands.skip_when_out_of_view and cfg.pose.enabled
         self._last_pose = None
@@ -44,9 +47,12 @@ class Trackers:
         self._frame = 0
         try:
             if cfg.face.enabled:
-                self.face = face or FaceTracker(FaceTrackerSettings(
-                    cfg.face.min_detection_confidence, cfg.face.min_detection_confidence,
-                    cfg.face.min_tracking_confidence), still_images=still_images)
+                f = cfg.face
+                low = HeadsetSettings().min_confidence  # headset mode: see tracking/headset.py
+                conf = ((f.min_detection_confidence, f.min_detection_confidence, f.min_tracking_confidence)
+                        if f.headset == "off" else (low, low, low))
+                self.face = face or FaceTracker(FaceTrackerSettings(*conf), still_images=still_images)
+                self.headset = HeadsetDetector(f.headset) if f.headset != "off" else None
             if cfg.pose.enabled:
                 from .pose import PoseTracker, PoseTrackerSettings
                 p = cfg.pose
@@ -58,6 +64,9 @@ class Trackers:
                 self.hands = HandTracker(HandTrackerSettings(h.num_hands, h.min_detection_confidence,
                                                              h.min_detection_confidence, h.min_tracking_confidence),
                                          still_images=still_images)
+                if h.rescue and cfg.pose.enabled:
+                    from .hands import HandRescuer
+                    self.rescuer = HandRescuer(backoff=not still_images)
         except BaseException:
             self.close()
             raise
@@ -89,6 +98,10 @@ class Trackers:
         obs = Observations(None, hands_ran=run_hands)
         if self.face is not None:
             obs.face, obs.timings_ms["face"] = self._timed(self.face.process, image, timestamp_ms)
+            if self.headset is not None:
+                covered = self.headset.update(rgb, None if obs.face is None else obs.face.landmarks)
+                if obs.face is not None:
+                    obs.face.upper_covered = covered
         if fp is not None:
             obs.pose, obs.timings_ms["pose"] = fp.result()
             self._last_pose = obs.pose
@@ -96,6 +109,10 @@ class Trackers:
             obs.pose = self._last_pose
         if fh is not None:
             obs.hands, obs.timings_ms["hands"] = fh.result()
+            missing = self.rescuer.missing(obs.pose, obs.hands, rgb.shape[1::-1]) if self.rescuer else None
+            if missing:
+                extra, obs.timings_ms["hand_rescue"] = self._timed(self.rescuer.rescue, rgb, obs.pose, obs.hands, missing)
+                obs.hands = obs.hands + extra
             self._last_hands = obs.hands
         elif self.alternate and self._want_hands():
             obs.hands = self._last_hands  # held for the frame between; out of view stays empty
@@ -104,6 +121,6 @@ class Trackers:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        for t, own in ((self.face, self._own_face), (self.pose, True), (self.hands, True)):
+        for t, own in ((self.face, self._own_face), (self.pose, True), (self.hands, True), (self.rescuer, True)):
             if t is not None and own:
                 t.close()

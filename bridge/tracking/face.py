@@ -21,6 +21,7 @@ class FaceObservation:
     landmarks: np.ndarray  # (478, 3) normalized x, y (image), z
     blendshapes: np.ndarray  # (52,) float32 ARKit order, tongueOut = 0
     matrix: np.ndarray  # (4, 4) canonical face -> camera (right-handed, cm)
+    upper_covered: bool = False  # headset mode: the eyes and brows are hidden (tracking/headset.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +93,7 @@ class _BulkReader:
 
     def read(self, tracker: FaceTracker, image, timestamp_ms: int) -> FaceObservation | None:
         from .landmarker import mp_image
-        ts = max(int(timestamp_ms), tracker._last_ts + 1)
-        tracker._last_ts = ts
+        ts = tracker._timestamp(timestamp_ms)
         image = mp_image(image) if isinstance(image, np.ndarray) else image
         res = self._result_type()
         args = (self._lm._handle, image._image_ptr, None) + (() if self._still else (ts,)) + (ctypes.byref(res),)

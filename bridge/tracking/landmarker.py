@@ -46,6 +46,7 @@ class Landmarker:
         self.still_images = still_images
         self._landmarker = None
         self._last_ts = 0
+        self._offset = 0  # added to the caller's timestamps: see forget()
         model = load_model(model_name)
         opts = getattr(vision, options_class_name)(
             base_options=BaseOptions(model_asset_buffer=model.path.read_bytes()),
@@ -68,18 +69,27 @@ class Landmarker:
     def _run(self, rgb, timestamp_ms: int):
         """The raw MediaPipe result for one RGB uint8 image (an array, or an `mp_image` shared by several
         landmarkers: wrapping copies the pixels, 0.9 ms at 1080p); timestamps are bumped to keep increasing."""
-        ts = max(int(timestamp_ms), self._last_ts + 1)
-        self._last_ts = ts
+        ts = self._timestamp(timestamp_ms)
         image = mp_image(rgb) if isinstance(rgb, np.ndarray) else rgb
         if self.still_images:
             return self._landmarker.detect(image)
         return self._landmarker.detect_for_video(image, ts)
 
+    def _timestamp(self, timestamp_ms: int) -> int:
+        """The caller's timestamp shifted by `_offset`, bumped to keep increasing."""
+        ts = max(int(timestamp_ms) + self._offset, self._last_ts + 1)
+        self._last_ts = ts
+        return ts
+
     def forget(self) -> None:
         """Before a new video: VIDEO mode looks for the subject where the last frame had it, so the
-        first frame of another video would miss its face; after one blank frame the next is searched whole."""
+        first frame of another video would miss its face; after one blank frame the next is searched whole.
+        The next video's timestamps then start just after the blank one, so MediaPipe sees the same
+        time steps whatever ran before: a video gives the same landmarks first or after others (batch, Ray)."""
         if not self.still_images:
+            self._offset = 0
             self._run(BLANK, self._last_ts + 1)
+            self._offset = self._last_ts + 1
 
     def close(self) -> None:
         if self._landmarker is not None:

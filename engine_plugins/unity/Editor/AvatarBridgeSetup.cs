@@ -52,7 +52,7 @@ namespace AvatarBridge.Editor
             int group = Undo.GetCurrentGroup();
             var log = new StringBuilder("[Avatar Bridge] Set up '" + avatar.name + "':\n");
 
-            AvatarBridgeReceiver receiver = Object.FindObjectOfType<AvatarBridgeReceiver>();
+            AvatarBridgeReceiver receiver = SceneObjects.FindAny<AvatarBridgeReceiver>();
             if (receiver == null)
             {
                 receiver = Undo.AddComponent<AvatarBridgeReceiver>(avatar);

@@ -53,7 +53,7 @@ namespace AvatarBridge
         {
             if (receiver == null)
             {
-                receiver = FindObjectOfType<AvatarBridgeReceiver>();
+                receiver = SceneObjects.FindAny<AvatarBridgeReceiver>();
             }
         }
 

@@ -368,6 +368,14 @@ const FACE_TRACKER_BLENDS := [
 	["FT_MOUTH_PRESS", ["FT_MOUTH_PRESS_RIGHT", "FT_MOUTH_PRESS_LEFT"]],
 ]
 
+## Mesh blend shape names that XRFaceModifier3D's own name table (Godot 4.3+,
+## scene/3d/xr/xr_face_modifier_3d.cpp) does not know, with the XRFaceTracker entries whose
+## mean drives them: ARKit's one "browInnerUp" is both inner brows. Every other ARKit name is
+## in that table. AvatarBridgeXRPublisher sets these shapes on the modifiers' meshes itself.
+const FACE_MODIFIER_MISSING_SHAPES := {
+	"browInnerUp": ["FT_BROW_INNER_UP_RIGHT", "FT_BROW_INNER_UP_LEFT"],
+}
+
 static var _alias_lookup: Dictionary = {}
 
 

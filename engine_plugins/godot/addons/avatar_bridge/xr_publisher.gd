@@ -13,8 +13,13 @@ extends AvatarBridgeDriver
 ## [br][br]
 ## Face: ARKit names (the sidecar's default preset) map onto the Unified Expressions entries
 ## of XRFaceTracker ([constant AvatarBridgeNames.ARKIT_TO_FACE_TRACKER]); other names are
-## ignored (reported once). Body: each bone rotation is converted from Unity (x, -y, -z, w),
-## applied to a humanoid rest pose ([member reference_skeleton]'s, else
+## ignored (reported once). A mesh shape that XRFaceModifier3D cannot match by name
+## ([constant AvatarBridgeNames.FACE_MODIFIER_MISSING_SHAPES]: ARKit's "browInnerUp") is set
+## here, on the target mesh of every XRFaceModifier3D that reads this tracker, from the mean of
+## the entries it stands for (both inner brows).
+## [br][br]
+## Body: each bone rotation is converted from Unity (x, -y, -z, w), applied to a humanoid
+## rest pose ([member reference_skeleton]'s, else
 ## SkeletonProfileHumanoid's reference pose) and published as a joint transform in skeleton
 ## space; joints not in the frame stay at that rest pose.
 ## [br][br]
@@ -24,6 +29,7 @@ extends AvatarBridgeDriver
 
 const FACE_TRACKER_CLASS := &"XRFaceTracker"
 const BODY_TRACKER_CLASS := &"XRBodyTracker"
+const FACE_MODIFIER_CLASS := &"XRFaceModifier3D"
 
 ## Publish the blendshapes as an XRFaceTracker.
 @export var publish_face: bool = true
@@ -48,6 +54,13 @@ var _arkit_routes: Dictionary = {}
 ## [blended entry, PackedInt32Array of its components] for every blended entry.
 var _face_blends: Array = []
 var _warned_names: bool = false
+## Normalized mesh shape name -> PackedInt32Array of the entries it is the mean of.
+var _missing_routes: Dictionary = {}
+## [MeshInstance3D, blend shape index, PackedInt32Array of entries] per shape of an
+## XRFaceModifier3D target that the modifier cannot match.
+var _modifier_shapes: Array = []
+## Set when an XRFaceModifier3D enters the tree: its target is looked up at the next frame.
+var _modifier_scan_due: bool = true
 ## One Array per published bone, parents first: [parent link index, local rest Transform3D,
 ## global rest rotation, joint constant, Unity bone name].
 var _chain: Array = []
@@ -98,8 +111,10 @@ func get_body_tracker() -> RefCounted:
 	return _body_tracker
 
 
-## Rebuilds the body joints' rest pose, e.g. after assigning [member reference_skeleton].
+## Rebuilds the body joints' rest pose, e.g. after assigning [member reference_skeleton], and
+## looks up the XRFaceModifier3D meshes again, e.g. after changing a modifier's target.
 func refresh() -> void:
+	_modifier_scan_due = true
 	if _body_tracker != null:
 		_build_chain()
 
@@ -116,6 +131,7 @@ func reset_driven() -> void:
 	if _face_tracker != null:
 		_face_weights.fill(0.0)
 		_face_tracker.call(&"set_blend_shapes", _face_weights)
+		_drive_modifier_shapes()
 	if _body_tracker != null:
 		_body_tracker.call(&"set_has_tracking_data", false)
 
@@ -132,6 +148,10 @@ func _setup_face() -> void:
 		var unified := _constant(FACE_TRACKER_CLASS, blend[0])
 		if unified >= 0:
 			_face_blends.append([unified, _constants(blend[1])])
+	for shape_name: String in AvatarBridgeNames.FACE_MODIFIER_MISSING_SHAPES:
+		var parts: Array = AvatarBridgeNames.FACE_MODIFIER_MISSING_SHAPES[shape_name]
+		_missing_routes[AvatarBridgeNames.normalize_shape_name(shape_name)] = _constants(parts)
+	get_tree().node_added.connect(_on_node_added)
 	XRServer.call(&"add_tracker", _face_tracker)
 
 
@@ -171,6 +191,49 @@ func _publish_face(values: Dictionary) -> void:
 			total += _face_weights[component]
 		_face_weights[unified] = total / maxf(1.0, components.size())
 	_face_tracker.call(&"set_blend_shapes", _face_weights)
+	_drive_modifier_shapes()
+
+
+func _on_node_added(node: Node) -> void:
+	if node.is_class(FACE_MODIFIER_CLASS):
+		_modifier_scan_due = true
+
+
+## Sets the shapes XRFaceModifier3D cannot match from the published weights.
+func _drive_modifier_shapes() -> void:
+	if _modifier_scan_due:
+		_scan_face_modifiers()
+	for shape: Array in _modifier_shapes:
+		if not is_instance_valid(shape[0]):  # freed since the scan: a typed variable cannot hold it
+			continue
+		var mesh: MeshInstance3D = shape[0]
+		var entries: PackedInt32Array = shape[2]
+		var total := 0.0
+		for entry in entries:
+			total += _face_weights[entry]
+		mesh.set_blend_shape_value(shape[1], total / maxf(1.0, entries.size()))
+
+
+## Finds the target mesh of every XRFaceModifier3D that reads this tracker and the shapes on it
+## that only this node drives.
+func _scan_face_modifiers() -> void:
+	_modifier_scan_due = false
+	_modifier_shapes.clear()
+	if not is_inside_tree():
+		return
+	for modifier: Node in get_tree().root.find_children("*", FACE_MODIFIER_CLASS, true, false):
+		if String(modifier.get(&"face_tracker")) != face_tracker_name:
+			continue
+		var mesh := modifier.get_node_or_null(modifier.get(&"target")) as MeshInstance3D
+		if mesh == null or not mesh.mesh is ArrayMesh:
+			continue
+		var array_mesh: ArrayMesh = mesh.mesh
+		for i in array_mesh.get_blend_shape_count():
+			var key := AvatarBridgeNames.normalize_shape_name(
+				String(array_mesh.get_blend_shape_name(i))
+			)
+			if _missing_routes.has(key):
+				_modifier_shapes.append([mesh, i, _missing_routes[key]])
 
 
 func _face_entries(source: String) -> PackedInt32Array:

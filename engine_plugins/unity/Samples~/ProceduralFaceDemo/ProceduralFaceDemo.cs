@@ -28,7 +28,7 @@ namespace AvatarBridge.Samples
 
         private void Start()
         {
-            receiver = FindObjectOfType<AvatarBridgeReceiver>();
+            receiver = SceneObjects.FindAny<AvatarBridgeReceiver>();
             if (receiver == null)
             {
                 receiver = gameObject.AddComponent<AvatarBridgeReceiver>();
@@ -60,7 +60,7 @@ namespace AvatarBridge.Samples
                 cam.transform.SetPositionAndRotation(transform.position + new Vector3(0f, 0f, 0.45f), Quaternion.Euler(0f, 180f, 0f));
                 cam.GetComponent<Camera>().nearClipPlane = 0.01f;
             }
-            if (FindObjectOfType<Light>() == null)
+            if (SceneObjects.FindAny<Light>() == null)
             {
                 var light = new GameObject("Demo Light", typeof(Light));
                 light.GetComponent<Light>().type = LightType.Directional;

@@ -1,6 +1,7 @@
 // Compile-only stand-ins for the UnityEngine API the package uses, with Unity's signatures, so CI
 // can type-check every package C# file with Mono's mcs without a Unity installation. Bodies are
-// placeholders: nothing here runs. Keep additions faithful to Unity 2021.3's public API.
+// placeholders: nothing here runs. Keep additions faithful to Unity 2021.3's public API; what newer
+// versions add or make obsolete sits under the version define Unity sets for them.
 using System;
 using System.Collections.Generic;
 
@@ -20,7 +21,15 @@ namespace UnityEngine
 
         public override int GetHashCode() { return 0; }
 
+#if UNITY_2023_1_OR_NEWER
+        [Obsolete("Object.FindObjectOfType has been deprecated. Use Object.FindFirstObjectByType instead or if finding any instance is acceptable the faster Object.FindAnyObjectByType")]
+#endif
         public static T FindObjectOfType<T>() where T : Object { return null; }
+#if UNITY_2022_3_OR_NEWER
+
+        // From 2021.3.18 / 2022.2.5 / 2022.3 on; the test harness compiles with and without these defines.
+        public static T FindAnyObjectByType<T>() where T : Object { return null; }
+#endif
 
         public static void Destroy(Object o) { }
     }

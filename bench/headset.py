@@ -1,0 +1,142 @@
+"""Headset mode against a simulated VR headset that follows the head, measured in one run.
+
+The simulation: the clip is tracked uncovered first (the reference run); then on every frame a
+headset-shaped dark occluder is drawn from that frame's reference landmarks (the convex hull of
+the eyes, brows, temples, cheekbones, nose bridge and lower forehead, grown by 20% about its
+centre, filled dark grey), so it moves, turns and scales with the head as a worn headset does. The
+covered frames go through the real trackers and face solver (bridge/tracking/combined.py,
+bridge/retarget/face.py) with `[face] headset` off (what the sidecar did before), on and auto, and
+each run is compared with the reference run, frame by frame:
+
+  kept       frames with the face found, of those the reference found (target >= 95%)
+  mouth/jaw  |covered - reference| of the jaw*, mouth*, cheek* shapes over the frames both found:
+             the median over all of them (target <= 0.1), jawOpen's median, and the worst single
+             shape's median
+  head       median angle between the covered and the reference head rotations (target <= 5 deg)
+  eyes held  frames whose eyes were marked not tracked (held neutral), of those kept
+
+A drawn box is not a headset: real headset footage is still to be checked (docs say so).
+Usage: python bench/headset.py [VIDEO ...] [--frames N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bridge.arkit import ARKIT_NAMES, INDEX  # noqa: E402
+from bridge.config import from_tables  # noqa: E402
+from bridge.frame import FaceState  # noqa: E402
+from bridge.retarget import quat  # noqa: E402
+from bridge.retarget.face import FaceSolver  # noqa: E402
+from bridge.tracking.combined import Trackers  # noqa: E402
+from bridge.tracking.headset import UPPER_FACE  # noqa: E402
+
+DEFAULT_VIDEO = ROOT.parent / "shared" / "fixtures" / "face" / "expressions_pexels.mp4"
+LOWER_SHAPES = [i for n, i in INDEX.items() if n.startswith(("jaw", "mouth", "cheek"))]
+GROW = 1.2
+DARK = (25, 25, 25)
+
+
+def decode(path: Path, n: int) -> tuple[list[np.ndarray], float]:
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while len(frames) < n:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames, fps
+
+
+def cover(rgb: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
+    """The frame with a headset-shaped dark occluder over the eyes and brows of `landmarks`."""
+    out = rgb.copy()
+    if landmarks is not None:
+        h, w = rgb.shape[:2]
+        hull = cv2.convexHull((landmarks[list(UPPER_FACE), :2] * [w, h]).astype(np.float32))[:, 0]
+        centre = hull.mean(0)
+        cv2.fillPoly(out, [(centre + (hull - centre) * GROW).astype(np.int32)], DARK)
+    return out
+
+
+def run(frames: list[np.ndarray], fps: float, headset: str) -> list[FaceState]:
+    """The real trackers and face solver over the frames (VIDEO mode, filtered as live)."""
+    cfg = from_tables({"face": {"headset": headset}})
+    trackers = Trackers(cfg, still_images=False)
+    solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss)
+    out = []
+    try:
+        for i, rgb in enumerate(frames):
+            t = i / fps
+            out.append(solver.solve(trackers.process(rgb, int(t * 1000)).face, t))
+    finally:
+        trackers.close()
+    return out
+
+
+def figures(ref: list[FaceState], got: list[FaceState]) -> dict[str, float]:
+    both = [(r, g) for r, g in zip(ref, got) if r.found and g.found]
+    n_ref = sum(r.found for r in ref)
+    out = {"kept": len(both) / max(n_ref, 1), "frames": n_ref}
+    if both:
+        diff = np.array([np.abs(g.blendshapes[LOWER_SHAPES] - r.blendshapes[LOWER_SHAPES]) for r, g in both])
+        med = np.median(diff, axis=0)
+        worst = int(np.argmax(med))
+        out.update(mouth_all=float(np.median(diff)), mouth_worst=float(med[worst]), mouth_worst_name=ARKIT_NAMES[LOWER_SHAPES[worst]],
+                   jaw_open=float(med[LOWER_SHAPES.index(INDEX["jawOpen"])]),
+                   head_deg=float(np.median([np.degrees(quat.angle_between(g.head_rotation, r.head_rotation))
+                                             for r, g in both])),
+                   eyes_held=float(np.mean([not g.eyes_tracked for _, g in both])))
+    return out
+
+
+def reference_landmarks(frames: list[np.ndarray], fps: float) -> list[np.ndarray | None]:
+    """The uncovered run's raw landmarks, which place the occluder."""
+    trackers = Trackers(from_tables({}), still_images=False)
+    try:
+        return [None if (o := trackers.process(f, int(i * 1000 / fps)).face) is None else o.landmarks
+                for i, f in enumerate(frames)]
+    finally:
+        trackers.close()
+
+
+def measure(video: Path, n: int, modes=("off", "on", "auto")) -> tuple[int, dict[str, dict[str, float]]]:
+    """(frames the reference run found, {headset mode: figures on the covered frames})."""
+    frames, fps = decode(video, n)
+    covered = [cover(f, lm) for f, lm in zip(frames, reference_landmarks(frames, fps))]
+    ref = run(frames, fps, "off")
+    return sum(r.found for r in ref), {mode: figures(ref, run(covered, fps, mode)) for mode in modes}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("videos", nargs="*", type=Path, default=[DEFAULT_VIDEO])
+    ap.add_argument("--frames", type=int, default=200)
+    args = ap.parse_args()
+    for video in args.videos:
+        found, results = measure(video, args.frames)
+        print(f"{video.name}: first {args.frames} frames, reference found {found}")
+        print(f"{'headset':8} {'kept':>7} {'mouth/jaw median':>17} {'jawOpen':>8} {'worst shape median':>30} "
+              f"{'head deg':>9} {'eyes held':>10}")
+        for mode, f in results.items():
+            kept = f"{f['kept'] * 100:.1f}%"
+            if "head_deg" in f:
+                worst = f"{f['mouth_worst']:.3f} ({f['mouth_worst_name']})"
+                print(f"{mode:8} {kept:>7} {f['mouth_all']:>17.4f} {f['jaw_open']:>8.3f} {worst:>30} "
+                      f"{f['head_deg']:>9.2f} {f['eyes_held'] * 100:>9.1f}%")
+            else:
+                print(f"{mode:8} {kept:>7}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

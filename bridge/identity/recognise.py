@@ -1,0 +1,112 @@
+"""Templates, per-face decisions and the hysteresis that turns them into a steady label per person.
+
+Pure: embeddings in, labels out. The descriptor is trained so that one person's faces lie within a
+Euclidean distance of about 0.6 of each other (dlib-models README); a decision compares a face's
+descriptor with each enrolled name's mean descriptor. `similarity` = 1 - distance, so higher is
+more alike. Two thresholds and K consistent decisions make the label steady: a face at
+distance <= `accept` from a name votes for it, one farther than `reject` from every name votes
+`unknown`, one in between votes for nothing; the label moves to a new name only after `k` votes for
+it in a row, so a single bad frame (a blink, motion blur, a turned head) never flips it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """Each enrolled name's mean descriptor: names (N,), means (N, D) float32."""
+    names: tuple[str, ...]
+    means: np.ndarray
+
+    @classmethod
+    def from_people(cls, people: dict[str, np.ndarray]) -> Templates:
+        """people: name -> (M, D) descriptors (store.read_store)."""
+        names = tuple(sorted(people))
+        dim = next((v.shape[1] for v in people.values()), 0)
+        means = np.array([people[n].mean(0) for n in names], np.float32).reshape(len(names), dim)
+        return cls(names, means)
+
+    def nearest(self, embedding: np.ndarray) -> tuple[str | None, float]:
+        """The closest name and its distance; (None, inf) with nothing enrolled."""
+        if not self.names:
+            return None, float("inf")
+        d = np.linalg.norm(self.means - np.asarray(embedding, np.float32), axis=1)
+        i = int(np.argmin(d))
+        return self.names[i], float(d[i])
+
+
+@dataclass(frozen=True, slots=True)
+class RecogniserSettings:
+    # Distances chosen on validation faces by models/evaluate_identity.py (the card's "thresholds"):
+    accept: float = 0.534  # at or under: a vote for the nearest name (0.1% of impostor pairs)
+    reject: float = 0.594  # over: a vote for unknown (1% of impostor pairs); in between: no vote
+    k: int = 3  # consecutive votes that move the label
+    interval_s: float = 1.0  # between two looks at one person: a descriptor costs about 130 ms of CPU
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    name: str  # an enrolled name or UNKNOWN
+    similarity: float  # 1 - distance of the latest face to that name (to the nearest name when unknown); nan before any
+
+
+@dataclass(slots=True)
+class _Track:
+    label: str = UNKNOWN
+    similarity: float = float("nan")
+    pending: str | None = None
+    votes: int = 0
+    last_t: float = float("-inf")
+
+
+@dataclass
+class Recogniser:
+    """Labels tracked people (by the tracker's person id) with a name or `unknown`.
+
+    Per frame, ask `due(person_id, t)`; only then embed that person's face and pass it to `update`."""
+    templates: Templates
+    settings: RecogniserSettings = field(default_factory=RecogniserSettings)
+    _tracks: dict[int, _Track] = field(default_factory=dict, init=False)
+
+    def vote(self, embedding: np.ndarray) -> tuple[str | None, str | None, float]:
+        """(vote, nearest name, distance): vote is a name, UNKNOWN, or None (ambiguous)."""
+        name, dist = self.templates.nearest(embedding)
+        if name is not None and dist <= self.settings.accept:
+            return name, name, dist
+        if dist > self.settings.reject:
+            return UNKNOWN, name, dist
+        return None, name, dist
+
+    def due(self, person_id: int, t: float) -> bool:
+        last = self._tracks[person_id].last_t if person_id in self._tracks else float("-inf")
+        return t - last >= self.settings.interval_s
+
+    def update(self, person_id: int, embedding: np.ndarray, t: float) -> Identity:
+        tr = self._tracks.setdefault(person_id, _Track())
+        tr.last_t = t
+        vote, nearest, dist = self.vote(embedding)
+        if vote is None or vote == tr.label:
+            tr.pending, tr.votes = None, 0
+        elif vote == tr.pending:
+            tr.votes += 1
+        else:
+            tr.pending, tr.votes = vote, 1
+        if tr.pending is not None and tr.votes >= self.settings.k:
+            tr.label, tr.pending, tr.votes = tr.pending, None, 0
+        if tr.label != UNKNOWN:
+            dist = float(np.linalg.norm(self.templates.means[self.templates.names.index(tr.label)] - embedding))
+        tr.similarity = 1.0 - dist if np.isfinite(dist) else float("nan")
+        return self.identity(person_id)
+
+    def identity(self, person_id: int) -> Identity:
+        tr = self._tracks.get(person_id)
+        return Identity(tr.label, tr.similarity) if tr else Identity(UNKNOWN, float("nan"))
+
+    def forget(self, person_id: int) -> None:
+        """The tracker dropped this person for good: a new person with the same id starts afresh."""
+        self._tracks.pop(person_id, None)

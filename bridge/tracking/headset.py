@@ -1,0 +1,86 @@
+"""Headset mode: keep the face tracked when a VR headset hides the eyes and brows.
+
+What fails under a headset is MediaPipe's confidence, not its geometry: with the upper face covered
+the detector and the landmarker's presence score drop below the usual 0.5 and the face is dropped,
+while the landmarks it does place on the lower face (mouth, jaw, cheeks) and the head pose it fits
+stay close to an uncovered run's (bench/headset.py measures both). So headset mode runs the face
+landmarker with low confidence thresholds and says, per frame, whether the upper face is covered;
+the face solver then holds the eye and brow shapes neutral and marks the eyes not tracked.
+
+Whether the upper face is covered ("auto") is read from the image: a headset's front is smooth
+next to eyes, lashes and brows, so the band over the eyes and brows has much less fine detail
+(mean absolute Laplacian) than the lower face. It takes `frames` frames in a row to change state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MODES = ("off", "on", "auto")
+# Landmarks (MediaPipe face mesh) that outline what a headset covers: brows, eyes, the temples and
+# cheekbones at eye level, the nose bridge and the lower forehead.
+UPPER_FACE = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 33, 133, 159, 145, 153, 144, 362, 263, 386, 374,
+              380, 373, 127, 356, 234, 454, 111, 117, 118, 119, 340, 346, 347, 348, 6, 168, 197, 9, 151, 108, 337)
+# The lower face a headset leaves in view: around the mouth, the chin and the lower cheeks.
+LOWER_FACE = (61, 291, 0, 17, 37, 267, 84, 314, 152, 148, 377, 176, 400, 205, 425, 207, 427, 2, 164)
+_SIDE = 96  # pixels: the face is measured at this size
+
+
+@dataclass(frozen=True, slots=True)
+class HeadsetSettings:
+    min_confidence: float = 0.1  # the face landmarker's detection, presence and tracking thresholds
+    texture_ratio: float = 0.35  # auto: covered while the upper band's detail is below this share of the lower face's
+    frames: int = 5  # auto: frames in a row before the state changes
+
+
+def _detail(gray: np.ndarray, pts: np.ndarray) -> float:
+    """Mean absolute Laplacian inside the convex hull of `pts` (pixels)."""
+    x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int) + 2, gray.shape[1::-1])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    crop = gray[y0:y1, x0:x1]
+    mask = np.zeros(crop.shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull((pts - [x0, y0]).astype(np.int32)), 1)
+    lap = np.abs(cv2.Laplacian(crop, cv2.CV_32F))
+    n = int(mask.sum())
+    return float((lap * mask).sum() / n) if n else 0.0
+
+
+def upper_face_detail_ratio(rgb: np.ndarray, landmarks: np.ndarray) -> float:
+    """Fine detail in the band over the eyes and brows relative to the lower face's (about 1 for an
+    uncovered face, near 0 under a smooth headset)."""
+    h, w = rgb.shape[:2]
+    xy = landmarks[:, :2] * [w, h]
+    x0, y0 = np.clip(np.floor(xy.min(0)).astype(int) - 2, 0, [w, h])
+    x1, y1 = np.clip(np.ceil(xy.max(0)).astype(int) + 3, 0, [w, h])
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 1.0
+    # the face only, at a fixed size: cheap, and the same detail measure for near and far faces
+    gray = cv2.cvtColor(cv2.resize(rgb[y0:y1, x0:x1], (_SIDE, _SIDE), interpolation=cv2.INTER_LINEAR), cv2.COLOR_RGB2GRAY)
+    xy = (xy - [x0, y0]) * [_SIDE / (x1 - x0), _SIDE / (y1 - y0)]
+    lower = _detail(gray, xy[list(LOWER_FACE)])
+    return _detail(gray, xy[list(UPPER_FACE)]) / lower if lower > 0 else 1.0
+
+
+class HeadsetDetector:
+    """`[face] headset`: "on" always covered, "off" never, "auto" from the image with debouncing."""
+
+    def __init__(self, mode: str, settings: HeadsetSettings = HeadsetSettings()):
+        if mode not in MODES:
+            raise ValueError(f"headset mode {mode!r}: choose {', '.join(MODES)}")
+        self.mode = mode
+        self.s = settings
+        self.covered = mode == "on"
+        self._streak = 0
+
+    def update(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> bool:
+        if self.mode != "auto" or landmarks is None:
+            return self.covered
+        now = upper_face_detail_ratio(rgb, landmarks) < self.s.texture_ratio
+        self._streak = self._streak + 1 if now != self.covered else 0
+        if self._streak >= self.s.frames:
+            self.covered, self._streak = now, 0
+        return self.covered

@@ -1,0 +1,74 @@
+"""VRChat avatar parameters for `VrchatOutput`: the current avatar's plan and each frame's messages.
+
+Until VRChat's avatar is known (no OSCQuery answer, `oscquery = false`, `--vrchat HOST:PORT`) the
+fallback plan sends every output as a float to `[vrchat] host:port`. Once `AvatarDiscovery` has
+read an avatar (on its thread), a new (plan, sender) pair, built there, replaces the old one in a
+single assignment; the frame path reads that pair once per frame and never waits on the network.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .config import VrchatSettings
+from .frame import FaceState
+from .protocols import vrchat, vrchat_avatar
+from .protocols.vrchat_avatar import Avatar
+from .transports.udp import UdpSender
+
+log = logging.getLogger("avatar_bridge.vrchat")
+
+
+class VrchatParameters:
+    def __init__(self, names: tuple[str, ...], settings: VrchatSettings, sender: UdpSender):
+        self.names = names
+        self.eye_mode = settings.eye_tracking
+        self._state = (vrchat_avatar.fallback_plan(names, self.eye_mode), sender)
+        self._senders = [sender]
+        self._sent_plan = None
+        self.filter = vrchat.ChangeFilter()
+        self.discovery = None
+        if settings.oscquery:
+            from .transports.oscquery import AvatarDiscovery
+            try:
+                self.discovery = AvatarDiscovery(self._on_avatar, (settings.host, settings.port))
+            except OSError as e:
+                log.warning("VRChat OSCQuery: cannot open our loopback sockets (%s); sending every parameter "
+                            "to %s:%s", e, settings.host, settings.port)
+            else:
+                self.discovery.start()
+
+    @property
+    def plan(self) -> vrchat_avatar.Plan:
+        return self._state[0]
+
+    def _on_avatar(self, address: tuple[str, int], avatar: Avatar) -> None:
+        """On the discovery thread: the avatar's plan, and a sender to where VRChat listens."""
+        plan = vrchat_avatar.avatar_plan(self.names, avatar, self.eye_mode)
+        sender = next((s for s in self._senders if s.address[:2] == address), None)
+        if sender is None:
+            sender = UdpSender(address[0], address[1], "VRChat OSC")
+            self._senders.append(sender)
+        log.info("VRChat %s", plan.summary())
+        log.debug("VRChat avatar: driving %s; lacking %s; not ours %s", ", ".join(plan.address),
+                  ", ".join(plan.lacking), ", ".join(plan.undriven))
+        self._state = (plan, sender)
+
+    def messages(self, values: np.ndarray, face: FaceState, now: float) -> tuple[UdpSender, list[bytes]]:
+        """Where to send this frame, and the avatar parameters (changed ones) plus native eyes."""
+        plan, sender = self._state
+        if plan is not self._sent_plan:  # a new avatar: everything goes out again
+            self._sent_plan, self.filter = plan, vrchat.ChangeFilter()
+        wire = vrchat_avatar.wire_values(plan, values, face.found and face.eyes_tracked, face.found)  # headset: eyes off
+        msgs = vrchat_avatar.encode(plan, wire, self.filter.select(wire, now))
+        if face.found and (plan.native_gaze or plan.native_lid):
+            gaze, lid = vrchat.encode_eye_tracking(face.eye_angles_deg, vrchat.eyes_closed(face.blendshapes))
+            msgs += [gaze] * plan.native_gaze + [lid] * plan.native_lid
+        return sender, msgs
+
+    def close(self) -> None:
+        if self.discovery is not None:
+            self.discovery.close()
+        for s in self._senders[1:]:
+            s.close()
