@@ -85,7 +85,7 @@ class HandsSettings:
     min_detection_confidence: float = field(default=0.5, metadata=_range(0, 1))
     min_tracking_confidence: float = field(default=0.5, metadata=_range(0, 1))
     skip_when_out_of_view: bool = field(default=True, metadata=_range(doc="no hand inference while no wrist is in view (needs [pose])"))
-    rescue: bool = field(default=True, metadata=_range(doc="look again in a crop around a pose wrist whose hand was not found (needs [pose])"))
+    rescue: bool = field(default=False, metadata=_range(doc="look again in a crop around a pose wrist whose hand was not found (needs [pose]; about one hand inference per crop)"))
     hold_s: float = field(default=0.25, metadata=_range(0, 10))
     ease_s: float = field(default=0.5, metadata=_range(0.01, 10))
     return_s: float = field(default=0.3, metadata=_range(0.01, 10))

@@ -371,7 +371,7 @@ def test_rescue_in_the_pipeline_finds_the_distant_persons_hands():
     from bridge.tracking.combined import Trackers
     from bridge.tracking.hands import PERSON_SIDE
     cap = cv2.VideoCapture(str(FIXTURES / "body" / "ntu_S001C001P001R001A001_rgb.avi"))
-    cfg = from_tables({"face": {"enabled": False}, "pose": {"enabled": True}, "hands": {"enabled": True}})
+    cfg = from_tables({"face": {"enabled": False}, "pose": {"enabled": True}, "hands": {"enabled": True, "rescue": True}})
     tr = Trackers(cfg, still_images=False)
     frames = with_hands = full_frame = agree = rescued = 0
     try:
