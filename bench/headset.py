@@ -29,7 +29,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_face import decode as decode_frames  # noqa: E402
 from bridge.arkit import ARKIT_NAMES, INDEX  # noqa: E402
 from bridge.config import from_tables  # noqa: E402
 from bridge.frame import FaceState  # noqa: E402
@@ -45,16 +47,11 @@ DARK = (25, 25, 25)
 
 
 def decode(path: Path, n: int) -> tuple[list[np.ndarray], float]:
+    """The face bench's first `n` RGB frames, and the clip's frame rate."""
     cap = cv2.VideoCapture(str(path))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while len(frames) < n:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     cap.release()
-    return frames, fps
+    return decode_frames(path, n), fps
 
 
 def cover(rgb: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
