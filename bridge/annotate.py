@@ -1,8 +1,8 @@
 """Annotated video: what the trackers saw and the classifiers said, drawn over each frame.
 
-`draw(rgb, frame, obs, layers)` is a pure function: the camera image (RGB, as tracked), the frame
+`draw(rgb, frame, views, layers)` is a pure function: the camera image (RGB, as tracked), the frame
 record (`classes`: expression, gesture, action, activity, mood..., whatever the classifiers wrote)
-and the tracker observations of that image -> a BGR image with the chosen layers. The colours and
+and each person's tracker observations of that image -> a BGR image with the chosen layers. The colours and
 the pose/hand links are the dashboard camera view's. `annotate_video` runs the batch path
 (`batch.track_part`, so the frames are exactly those `process` records) and writes the drawn
 frames with OpenCV's VideoWriter (mp4v).
@@ -51,19 +51,12 @@ def _px(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
 
 
 def person_box(obs, w: int, h: int) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) pixels around everything tracked of the person (face, visible pose points,
-    hands), padded by 4%, clipped to the image; None when nothing is tracked."""
-    pts = []
-    if obs.face is not None:
-        pts.append(obs.face.landmarks[:, :2])
-    if obs.pose is not None:
-        pts.append(obs.pose.landmarks[obs.pose.visibility >= MIN_VISIBILITY, :2])
-    pts += [hand.landmarks[:, :2] for hand in obs.hands]
-    pts = [p for p in pts if len(p)]
-    if not pts:
+    """(x0, y0, x1, y1) pixels around everything tracked of the person (Observations.box), padded by
+    4%, clipped to the image; None when nothing is tracked."""
+    box = obs.box(MIN_VISIBILITY)
+    if box is None:
         return None
-    p = np.concatenate(pts) * (w, h)
-    (x0, y0), (x1, y1) = p.min(0), p.max(0)
+    x0, y0, x1, y1 = box * (w, h, w, h)
     pad = 0.04 * max(x1 - x0, y1 - y0)
     return (int(max(0, x0 - pad)), int(max(0, y0 - pad)), int(min(w - 1, x1 + pad)), int(min(h - 1, y1 + pad)))
 
@@ -71,7 +64,10 @@ def person_box(obs, w: int, h: int) -> tuple[int, int, int, int] | None:
 def label_lines(person: Person) -> list[str]:
     """What the classifiers say about `person`: its id, the expression's top three, then each other
     kind's top class (gesture, action, activity, mood, ...) when it scores at least SHOWN_SCORE."""
-    lines = [f"person {person.id}"]
+    who = f"person {person.id}" + (f" (slot {person.slot})" if person.slot != 1 else "")
+    if person.name is not None:
+        who += f": {person.name}" + ("" if person.similarity != person.similarity else f" {person.similarity:.2f}")
+    lines = [who]
     for kind, scores in person.classes.items():
         if not scores:
             continue
@@ -104,30 +100,29 @@ def _links(img, pts: np.ndarray, links, shown, color, thickness: int) -> None:
         cv2.circle(img, tuple(map(int, pts[i])), thickness + 1, color, -1, cv2.LINE_AA)
 
 
-def draw(rgb: np.ndarray, frame: AvatarFrame, obs, layers=DEFAULT_LAYERS, position: float | None = None) -> np.ndarray:
-    """A BGR copy of `rgb` with `layers` drawn. `obs` are the trackers' observations of this image
-    (the person they belong to is person 0: the pipeline tracks one); `position` 0..1 through the
+def draw(rgb: np.ndarray, frame: AvatarFrame, views, layers=DEFAULT_LAYERS, position: float | None = None) -> np.ndarray:
+    """A BGR copy of `rgb` with `layers` drawn. `views` are the frame's people with the trackers'
+    observations of each (the pipeline's (Person, Observations) pairs); `position` 0..1 through the
     video for the progress layer."""
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     h, w = img.shape[:2]
     scale = max(0.4, min(1.0, h / 720))
     thick = max(1, round(h / 360))
-    if "face" in layers and obs.face is not None:
-        for x, y in _px(obs.face.landmarks, w, h):
-            cv2.circle(img, (int(x), int(y)), 1, FACE_COLOR, -1)
-    if "skeleton" in layers and obs.pose is not None:
-        _links(img, _px(obs.pose.landmarks, w, h), POSE_LINKS, obs.pose.visibility >= MIN_VISIBILITY, POSE_COLOR, thick)
-    if "hands" in layers:
-        for hand in obs.hands:
-            _links(img, _px(hand.landmarks, w, h), HAND_LINKS, np.ones(21, bool), HAND_COLOR, thick)
-    box = person_box(obs, w, h) if {"box", "labels"} & set(layers) else None
-    if box is not None and "box" in layers:
-        cv2.rectangle(img, box[:2], box[2:], BOX_COLOR, thick + 1)
-    if "labels" in layers:
-        for person in frame.people:
-            lines = label_lines(person)
-            x, y = (box[0], box[3] + 2) if box is not None and person.id == 0 else (4, 4)
-            _text_block(img, lines, x, y, scale)
+    for k, (person, obs) in enumerate(views):
+        if "face" in layers and obs.face is not None:
+            for x, y in _px(obs.face.landmarks, w, h):
+                cv2.circle(img, (int(x), int(y)), 1, FACE_COLOR, -1)
+        if "skeleton" in layers and obs.pose is not None:
+            _links(img, _px(obs.pose.landmarks, w, h), POSE_LINKS, obs.pose.visibility >= MIN_VISIBILITY, POSE_COLOR, thick)
+        if "hands" in layers:
+            for hand in obs.hands:
+                _links(img, _px(hand.landmarks, w, h), HAND_LINKS, np.ones(21, bool), HAND_COLOR, thick)
+        box = person_box(obs, w, h) if {"box", "labels"} & set(layers) else None
+        if box is not None and "box" in layers:
+            cv2.rectangle(img, box[:2], box[2:], BOX_COLOR, thick + 1)
+        if "labels" in layers:
+            x, y = (box[0], box[3] + 2) if box is not None else (4, 4 + k * round(60 * scale))
+            _text_block(img, label_lines(person), x, y, scale)
     if "progress" in layers and position is not None:
         bar_h = max(3, h // 120)
         img[h - bar_h:, :int(round(w * min(max(position, 0.0), 1.0)))] = BOX_COLOR
@@ -153,7 +148,7 @@ def annotate_video(video: str | Path, out: str | Path, cfg: Config, layers=DEFAU
 
     try:
         with Progress(total, f"annotate {video.name}", "frames", enabled=progress) as bar:
-            def write(frame: AvatarFrame, rgb: np.ndarray, obs) -> None:
+            def write(frame: AvatarFrame, rgb: np.ndarray, views) -> None:
                 if not writer:
                     h, w = rgb.shape[:2]
                     vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps[0], (w, h))
@@ -161,7 +156,7 @@ def annotate_video(video: str | Path, out: str | Path, cfg: Config, layers=DEFAU
                         raise BridgeError(f"cannot write video {out}: OpenCV's mp4v writer refused it "
                                           "(check the folder is writable and the name ends in .mp4)")
                     writer.append(vw)
-                writer[0].write(draw(rgb, frame, obs, layers, (frame.seq + 1) / total if total else None))
+                writer[0].write(draw(rgb, frame, views, layers, (frame.seq + 1) / total if total else None))
                 bar.update()
 
             frames, _ = track_part(Part(video, end=max_frames), cfg, tracker, lambda f: None, [write], on_meta)

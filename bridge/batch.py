@@ -144,7 +144,7 @@ def track_part(part: Part, cfg: Config, tracker, on_frame: Callable[[AvatarFrame
                observers=(), on_meta: Callable[[dict], None] | None = None) -> tuple[int, int]:
     """Run `part` through the pipeline with `tracker` (a face tracker kept between videos, or None);
     `on_frame(frame)` gets each kept frame, its `seq` the frame's index in the video, and each of
-    `observers(frame, rgb, observations)` too; `on_meta(meta)` the recording metadata before the
+    `observers(frame, rgb, views)` too (each person with their observations); `on_meta(meta)` the recording metadata before the
     first frame. Returns (frames kept, frames with a face)."""
     from .pipeline import Pipeline
     source = _PartSource(part.video, part.warm, part.end)
@@ -168,7 +168,7 @@ def track_part(part: Part, cfg: Config, tracker, on_frame: Callable[[AvatarFrame
 
     pipeline.listeners.append(keep)
     for observer in observers:
-        pipeline.observers.append(lambda f, rgb, obs, o=observer: f.seq >= part.start and o(f, rgb, obs))
+        pipeline.observers.append(lambda f, rgb, views, o=observer: f.seq >= part.start and o(f, rgb, views))
     pipeline.run()
     return counts[0], counts[1]
 

@@ -94,6 +94,18 @@ class HandsSettings:
 
 
 @dataclass(frozen=True)
+class TrackingSettings:
+    people: int = field(default=1, metadata=_range(1, 4, doc=(
+        "how many people to track, each with a stable id and their own slot (avatar, VMC port)")))
+    keep_s: float = field(default=3.0, metadata=_range(0, 30, doc=(
+        "a person out of view keeps their id and slot this long, to be known again when they come back")))
+    identify: str = field(default="auto", metadata=_range(choices=("auto", "on", "off"), doc=(
+        "name each person from the enrolled faces (`avatar-bridge enroll NAME`); auto: when someone is "
+        "enrolled and the [people] extra is installed")))
+    people_file: str = field(default="", metadata=_range(doc="enrolled faces; empty = people.json in the user config dir"))
+
+
+@dataclass(frozen=True)
 class ClassifySettings:
     expression: bool = field(default=True, metadata=_range(doc="7-class facial expression (FER2013 classes)"))
     expression_model: str = field(default="expression_fusion", metadata=_range(
@@ -145,7 +157,11 @@ class CalibrationSettings:
 class VmcSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: int = field(default=39539, metadata=_range(1, 65535))
+    port: int = field(default=39539, metadata=_range(1, 65535, doc=(
+        "with [tracking] people > 1, slot N sends to port + N - 1 unless `ports` lists them")))
+    ports: tuple[int, ...] = field(default=(), metadata=_range(doc="one port per slot (1, 2, ...) when several people are tracked"))
+    names: tuple[tuple[str, int], ...] = field(default=(), metadata=_range(doc=(
+        "a port per enrolled name, e.g. names = { alice = 39545 }: that person's avatar wherever they stand")))
     bones: str = field(default="normalized", metadata=_range(choices=("normalized", "avatar"), doc=(
         "/VMC/Ext/Bone/Pos as normalized local rotations (rest = identity) or, with [avatar] file, as the "
         "avatar's own local rotations and positions (what the VMC protocol recommends for VRM 1.0)")))
@@ -168,6 +184,8 @@ class VrchatSettings:
         doc="OSC trackers to send (needs [pose]): hip, chest, left_foot, right_foot, left_knee, right_knee, "
             "left_elbow, right_elbow, or the groups feet, knees, elbows, all"))
     height_m: float = field(default=1.7, metadata=_range(1.0, 2.5, doc="your standing height: scales the trackers"))
+    person: int = field(default=1, metadata=_range(1, 4, doc="with several people: the slot whose face and body VRChat gets"))
+    person_name: str = field(default="", metadata=_range(doc="with several people: follow this enrolled name instead of a slot"))
 
 
 @dataclass(frozen=True)
@@ -197,6 +215,7 @@ class Config:
     face: FaceSettings = field(default_factory=FaceSettings)
     pose: PoseSettings = field(default_factory=PoseSettings)
     hands: HandsSettings = field(default_factory=HandsSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
     filter: FilterSettings = field(default_factory=FilterSettings)
     tracking_loss: TrackingLossSettings = field(default_factory=TrackingLossSettings)
@@ -211,7 +230,7 @@ class Config:
 
 SECTIONS: dict[str, type] = {
     "source": SourceSettings, "face": FaceSettings, "pose": PoseSettings, "hands": HandsSettings,
-    "classify": ClassifySettings,
+    "tracking": TrackingSettings, "classify": ClassifySettings,
     "filter": FilterSettings,
     "tracking_loss": TrackingLossSettings, "calibration": CalibrationSettings, "mapping": MappingSettings,
     "avatar": AvatarSettings,
@@ -284,6 +303,10 @@ def _section(name: str, cls: type, table: Any, origin: _Origin) -> Any:
             kwargs[key] = tuple(value)
         elif name == "vrchat" and key == "trackers":
             kwargs[key] = _trackers(where, value)
+        elif name == "vmc" and key == "ports":
+            kwargs[key] = _ports(where, value)
+        elif name == "vmc" and key == "names":
+            kwargs[key] = _name_ports(where, value)
         else:
             kwargs[key] = _coerce(where, fields[key], value)
     if name == "mapping":
@@ -305,6 +328,29 @@ def _trackers(where: str, value: Any) -> tuple[str, ...]:
                               f"or the groups {', '.join(TRACKER_GROUPS)}")
         names += TRACKER_GROUPS.get(v, (v,))
     return tuple(sorted(set(names), key=TRACKER_SLOTS.__getitem__))
+
+
+def _port(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ConfigError(f"{where}: ports are integers from 1 to 65535")
+    return value
+
+
+def _ports(where: str, value: Any) -> tuple[int, ...]:
+    """`[vmc] ports`: one per slot, all different."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a list of ports, one per person slot, e.g. [39539, 39540]")
+    ports = tuple(_port(where, v) for v in value)
+    if len(set(ports)) != len(ports):
+        raise ConfigError(f"{where}: each slot needs its own port")
+    return ports
+
+
+def _name_ports(where: str, value: Any) -> tuple[tuple[str, int], ...]:
+    """`[vmc] names`: enrolled name -> port."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of name = port, e.g. names = {{ alice = 39545 }}")
+    return tuple(sorted((str(n), _port(f"{where} ({n})", p)) for n, p in value.items()))
 
 
 def with_budget(cfg: Config) -> Config:
@@ -338,6 +384,19 @@ def _build(tables: dict, origin: _Origin) -> Config:
     if cfg.vrchat.enabled and cfg.vrchat.trackers and not cfg.pose.enabled:
         raise ConfigError(f"{origin.value('vrchat', 'trackers', list(cfg.vrchat.trackers))}: the trackers come from "
                           "body tracking: add --pose (or set [pose] enabled = true)")
+    people = cfg.tracking.people
+    if people > 1 and cfg.hands.enabled and not cfg.pose.enabled:
+        raise ConfigError(f"{origin.value('tracking', 'people', people)}: with several people each hand goes to "
+                          "the body it belongs to: add --pose (or set [pose] enabled = true) for --hands")
+    if people > 1 and cfg.vmc.ports and len(cfg.vmc.ports) < people:
+        raise ConfigError(f"{origin.value('vmc', 'ports', list(cfg.vmc.ports))}: {people} people need {people} "
+                          "ports, one per slot")
+    if cfg.vrchat.enabled and cfg.vrchat.person > people:
+        raise ConfigError(f"{origin.value('vrchat', 'person', cfg.vrchat.person)}: there are only {people} "
+                          "slot(s): raise [tracking] people (--people) or choose a lower slot")
+    if people > 1 and cfg.face.headset != "off":
+        raise ConfigError(f"{origin.value('face', 'headset', cfg.face.headset)}: headset mode tracks one person: "
+                          "use it with [tracking] people = 1")
     if cfg.vmc.enabled and cfg.vmc.bones == "avatar" and not cfg.avatar.file:
         raise ConfigError(f"{origin.value('vmc', 'bones', cfg.vmc.bones)}: the avatar's own bones need the avatar: "
                           "add --avatar FILE.vrm (or set [avatar] file), or use bones = \"normalized\"")

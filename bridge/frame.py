@@ -83,6 +83,9 @@ class TrackerPoses:
 class Person:
     """One tracked person and what their avatar gets.
 
+    `id` is stable through a run and never reused; `slot` is where the person's output goes (a person
+    who leaves and comes back within `[tracking] keep_s` keeps both).
+
     `blend_names`/`blend_values` are the mapped shapes the avatar has (after presets, renames and
     `[reactions]` shapes); `bone_names` are Unity HumanBodyBones names with local rotations (N, 4)
     and positions (N, 3).
@@ -102,6 +105,10 @@ class Person:
     events: list[dict] = field(default_factory=list)  # triggers: {"type", "name", "state": "start"|"end", "value"}
     parameters: Parameters = field(default_factory=Parameters)
     trackers: TrackerPoses | None = None  # [vrchat] trackers, when asked for and the body is seen
+    slot: int = 1  # 1..[tracking] people: the avatar and outputs this person drives
+    name: str | None = None  # an enrolled name or "unknown" while face identity runs, else None
+    similarity: float = float("nan")  # 1 - descriptor distance to that name (to the nearest when unknown)
+    box: np.ndarray | None = None  # (4,) x0, y0, x1, y1 normalized image coordinates, when tracked
 
 
 @dataclass(slots=True)
@@ -123,3 +130,18 @@ class AvatarFrame:
     @property
     def has_events(self) -> bool:
         return any(p.events for p in self.people)
+
+    def person(self, slot: int = 1) -> Person | None:
+        """The person in `slot` (1: the first, and in a one-person run the only one), or None."""
+        return next((p for p in self.people if p.slot == slot), None)
+
+
+def timeline(frames: list[AvatarFrame], slot: int = 1) -> list[Person]:
+    """One slot's person for each frame, for the exports, which need one per frame: while they are
+    away their last record is held; frames before they first appear are left out."""
+    out: list[Person] = []
+    for f in frames:
+        p = f.person(slot)
+        if p is not None or out:
+            out.append(p if p is not None else out[-1])
+    return out

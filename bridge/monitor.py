@@ -27,6 +27,8 @@ class Monitor:
     def on_frame(self, frame) -> None:
         """A status line a second; the first frame with a fully present face is also decoded, right
         after its own status line, so the two always describe the same frame."""
+        if not frame.people:
+            return
         p = frame.people[0]
         dump = not self._dumped and p.face.found and p.face.presence >= 1.0
         now = time.monotonic()

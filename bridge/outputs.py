@@ -45,40 +45,69 @@ def _mapping_spec(cfg: Config) -> MappingSpec:
     return merge(load_preset(m.preset), m.spec, m.drop)
 
 
+def vmc_port(cfg: Config, slot: int) -> int:
+    """Where slot `slot`'s avatar listens: `[vmc] ports`, else the base port + slot - 1."""
+    v = cfg.vmc
+    return v.ports[slot - 1] if slot <= len(v.ports) else v.port + slot - 1
+
+
 class VmcOutput:
-    """`[vmc]`: person 0's avatar-space frame as VMC bundles over UDP; with `bones = "avatar"` the
-    bones as the avatar's own local rotations (the run's avatar, or `[avatar] file` in a replay)."""
+    """`[vmc]`: each person's avatar-space frame as VMC bundles over UDP, to their slot's port (or
+    their name's, `[vmc] names`); with `bones = "avatar"` the bones as the avatar's own local
+    rotations (the run's avatar, or `[avatar] file` in a replay)."""
 
     late = False
 
     @staticmethod
     def depends(cfg: Config):
-        return cfg.vmc, cfg.avatar
+        return cfg.vmc, cfg.avatar, cfg.tracking.people
 
     def __init__(self, cfg: Config, ctx: "Outputs"):
         self.avatar = None
         if cfg.vmc.bones == "avatar":  # config.py has checked that [avatar] file is set
             self.avatar = ctx.avatar if ctx.avatar is not None else read_vrm(cfg.avatar.file)
         self.bones: vmc.AvatarBones | None = None
-        self.sender = UdpSender(cfg.vmc.host, cfg.vmc.port, "VMC")
+        self.cfg = cfg
+        self.name_ports = dict(cfg.vmc.names)
+        self.senders: dict[int, UdpSender] = {}
+        for slot in range(1, cfg.tracking.people + 1):
+            self._sender(vmc_port(cfg, slot))
         self.t0 = ctx.t0
+
+    def _sender(self, port: int) -> UdpSender:
+        """One socket per destination port (a replay may hold more people than this config tracks)."""
+        sender = self.senders.get(port)
+        if sender is None:
+            try:
+                sender = self.senders[port] = UdpSender(self.cfg.vmc.host, port, "VMC")
+            except BaseException:
+                self.close()
+                raise
+        return sender
 
     @staticmethod
     def describe(cfg: Config) -> str:
-        return f"VMC -> udp://{cfg.vmc.host}:{cfg.vmc.port}" + (" (avatar's own bones)" if cfg.vmc.bones == "avatar" else "")
+        v, n = cfg.vmc, cfg.tracking.people
+        where = (f"udp://{v.host}:{v.port}" if n == 1 else
+                 f"udp://{v.host}: ports {', '.join(str(vmc_port(cfg, s)) for s in range(1, n + 1))} (slots 1-{n})")
+        names = "".join(f", {name} -> {port}" for name, port in v.names)
+        return f"VMC -> {where}{names}" + (" (avatar's own bones)" if v.bones == "avatar" else "")
 
     def send(self, frame: AvatarFrame) -> None:
-        person = frame.people[0]
-        if self.avatar is not None and (self.bones is None or self.bones.names != person.bone_names):
-            self.bones = vmc.avatar_bones(self.avatar, tuple(person.bone_names))
-        self.sender.send(vmc.encode_vmc(person, time.monotonic() - self.t0, bones=self.bones))
+        t = time.monotonic() - self.t0
+        for person in frame.people:
+            if self.avatar is not None and (self.bones is None or self.bones.names != person.bone_names):
+                self.bones = vmc.avatar_bones(self.avatar, tuple(person.bone_names))
+            port = self.name_ports.get(person.name) or vmc_port(self.cfg, person.slot)
+            self._sender(port).send(vmc.encode_vmc(person, t, bones=self.bones))
 
     def close(self) -> None:
-        self.sender.close()
+        for sender in self.senders.values():
+            sender.close()
 
 
 class VrchatOutput:
-    """`[vrchat]`: person 0's first-person face as avatar parameters and native eye tracking, plus
+    """`[vrchat]`: one person's (`[vrchat] person` or `person_name`) first-person face as avatar parameters and native eye tracking, plus
     the `[reactions]` parameters; only values that changed are sent (see ChangeFilter). With
     `oscquery`, only the parameters VRChat's current avatar has, in its types (vrchat_parameters.py)."""
 
@@ -90,6 +119,7 @@ class VrchatOutput:
 
     def __init__(self, cfg: Config, ctx: "Outputs"):
         v = cfg.vrchat
+        self.person, self.person_name = v.person, v.person_name or None
         self.sender = UdpSender(v.host, v.port, "VRChat OSC")
         self.mapper = Mapper(load_preset("vrchat_unified")) if v.names == "unified" else avatar_mapper(cfg)
         self.parameters = VrchatParameters(self.mapper.names, v, self.sender)
@@ -103,8 +133,16 @@ class VrchatOutput:
         found = "; finds VRChat's avatar over OSCQuery" if v.oscquery else ""
         return f"VRChat OSC -> udp://{v.host}:{v.port} ({v.names} names{found})"
 
+    def chosen(self, frame: AvatarFrame):
+        """The person VRChat follows in this frame, or None while they are not tracked."""
+        if self.person_name is not None:
+            return next((p for p in frame.people if p.name == self.person_name), None)
+        return next((p for p in frame.people if p.slot == self.person), None)
+
     def send(self, frame: AvatarFrame) -> None:
-        p = frame.people[0]
+        p = self.chosen(frame)
+        if p is None:
+            return
         now = frame.source_time  # the change filter's clock: a replay selects exactly what the live run did
         s = p.subject
         sender, msgs = self.parameters.messages(self.mapper.apply(s.blendshapes), s, now)
@@ -137,7 +175,7 @@ class WebSocketOutput:
     def __init__(self, cfg: Config, ctx: "Outputs"):
         from .transports.websocket import WebSocketServer
         ws = cfg.websocket
-        self.names, self.mirror = ctx.names, ctx.mirror
+        self.names, self.mirror, self.people = ctx.names, ctx.mirror, ctx.people
         self.report = avatar_report(cfg, ctx.avatar).as_dict() if ctx.avatar is not None else None
         pages = dashboard.pages(ctx.avatar.path if ctx.avatar is not None else None) if ctx.dashboard else {}
         self.server = WebSocketServer(ws.host, ws.port, self._hello(), ctx.submit, ws.token, pages)
@@ -148,7 +186,7 @@ class WebSocketOutput:
             self.preview = PreviewEncoder(self.server.publish_preview)
 
     def _hello(self) -> str:
-        return jsonframe.hello(*self.names, self.mirror, self.report)
+        return jsonframe.hello(*self.names, self.mirror, self.report, self.people)
 
     @staticmethod
     def describe(cfg: Config) -> str:
@@ -156,8 +194,8 @@ class WebSocketOutput:
         return f"WebSocket on ws://{ws.host}:{ws.port} (dashboard: http://{ws.host}:{ws.port}/)"
 
     def send(self, frame: AvatarFrame) -> None:
-        p = frame.people[0]
-        if (p.blend_names, p.bone_names) != self.names:
+        p = frame.people[0] if frame.people else None
+        if p is not None and (p.blend_names, p.bone_names) != self.names:
             self.names = (p.blend_names, p.bone_names)
             self.server.publish_hello(self._hello())
         if self.server.client_count:
@@ -182,7 +220,7 @@ class Outputs:
     `listeners` (e.g. a recording).
 
     UDP senders exist from construction; the WebSocket server (which binds a port and serves the
-    dashboard) from `start(names)`. `mirror` is what the hello tells clients (the recording's
+    dashboard) from `start(names, people)`. `mirror` is what the hello tells clients (the recording's
     flag in a replay)."""
 
     def __init__(self, cfg: Config, submit: Callable[[Control, Future], None], mirror: bool | None = None,
@@ -194,16 +232,17 @@ class Outputs:
         self.mirror = cfg.source.mirror if mirror is None else mirror
         self.dashboard = dashboard
         self.names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self.people: dict | None = None  # the hello's `people`: see routes()
         self.active: dict[str, object] = {}
         self.listeners: list[Callable[[AvatarFrame], None]] = []
         self.cfg = cfg
         self._started = False
         self._build(cfg, [n for n, cls in SECTIONS.items() if not cls.late])
 
-    def start(self, names: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
-        """Builds the late outputs (the WebSocket server), announcing these channel names."""
+    def start(self, names: tuple[tuple[str, ...], tuple[str, ...]], people: dict | None = None) -> None:
+        """Builds the late outputs (the WebSocket server), announcing these channel names and routes."""
         if not self._started:
-            self._started, self.names = True, names
+            self._started, self.names, self.people = True, names, people
             self._build(self.cfg, [n for n, cls in SECTIONS.items() if cls.late])
 
     def reconfigure(self, cfg: Config) -> None:
@@ -229,6 +268,19 @@ class Outputs:
     def describe(self) -> list[str]:
         return describe(self.cfg)
 
+    def routes(self, people: int) -> list[dict]:
+        """Per slot, and per name with a route of its own, the destinations that person's frames go
+        to. A name's entries replace its slot's entries of the same protocol (the text before " udp://")."""
+        cfg, v, rc = self.cfg, self.cfg.vmc, self.cfg.vrchat
+        vrchat = [f"VRChat OSC udp://{rc.host}:{rc.port}"] if rc.enabled else []
+        out = [{"slot": s, "outputs": ([f"VMC udp://{v.host}:{vmc_port(cfg, s)}"] if v.enabled else [])
+                + (vrchat if not rc.person_name and rc.person == s else [])} for s in range(1, people + 1)]
+        names = dict(v.names) if v.enabled else {}
+        for name in sorted(set(names) | ({rc.person_name} if rc.person_name and rc.enabled else set())):
+            out.append({"name": name, "outputs": ([f"VMC udp://{v.host}:{names[name]}"] if name in names else [])
+                        + (vrchat if name == rc.person_name else [])})
+        return out
+
     def send(self, frame: AvatarFrame) -> None:
         """Sends to every output, then hands the frame to the listeners (the recording). With
         `measure` (a live run) the time sending took goes into the frame's `send` and `total`
@@ -243,11 +295,12 @@ class Outputs:
         for listener in self.listeners:
             listener(frame)
 
-    def preview(self, seq: int, rgb: np.ndarray, obs) -> None:
-        """Offers the camera image and its landmarks to the dashboard, if a client wants them."""
+    def preview(self, seq: int, rgb: np.ndarray, views) -> None:
+        """Offers the camera image and each person's landmarks ((Person, Observations) pairs) to the
+        dashboard, if a client wants them."""
         ws = self.active.get("websocket")
         if ws is not None and ws.preview is not None and ws.server.preview_wanted:
-            ws.preview.offer(seq, rgb, obs)
+            ws.preview.offer(seq, rgb, views)
 
     @property
     def client_count(self) -> int:

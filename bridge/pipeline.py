@@ -1,12 +1,15 @@
-"""Wires source -> trackers -> solvers -> retargeters -> classifiers -> mapping -> frame -> outputs.
+"""Wires source -> trackers -> people -> solvers -> retargeters -> classifiers -> mapping -> frame -> outputs.
 
 The main thread reads and tracks, a worker does everything after inference; the other threads
-(source reader, WebSocket, preview, config watcher) talk to it through single slots and the
-control queue, so nothing on the frame path waits on the network or the disk."""
+(source reader, WebSocket, preview, config watcher, face identity) talk to it through single slots
+and queues, so nothing on the frame path waits on the network, the disk or a face descriptor.
+With `[tracking] people` > 1 the multi-person landmarkers run and tracking/people.py says who is
+who; each slot's person has their own chain of stateful stages (person_chain.py)."""
 from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,27 +19,37 @@ from pathlib import Path
 import numpy as np
 
 from .calibration import CalibrationRun, LiveCalibration, default_profile_path, load_profile
-from .classify.stage import ClassifierStage
-from .classify.tongue import TongueEstimator
 from .config import Config
 from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
 from .frame import AvatarFrame, Person
+from .identity import worker as identity
+from .identity.recognise import UNKNOWN
 from .mapping import Mapper
 from .outputs import Outputs, avatar_mapper, avatar_report
+from .person_chain import PersonChain, Shared
 from .reactions import ReactionState
 from .retarget.avatar import AvatarRetargeter
-from .retarget.face import FaceSolver, head_from_matrix
+from .retarget.face import head_from_matrix
 from .retarget.skeleton import SkeletonRetargeter
-from .retarget.trackers import TrackerSettings, TrackerSolver
 from .retarget.vrm_file import read_vrm
 from .sources import Source
 from .stats import Stats
 from .tracking.combined import Observations, Trackers
 from .tracking.face import FaceTracker
+from .tracking.multi import MultiObservations, MultiTrackers, MultiTrackerSettings
+from .tracking.people import PeopleSettings, PeopleTracker
 
 log = logging.getLogger("avatar_bridge.pipeline")
 _PAUSED = object()
+
+
+View = tuple[Person, Observations]  # one person of a frame and what the trackers saw of them
+
+
+def _name_file(profile_path: Path, name: str) -> Path:
+    """A named person's own calibration profile, beside the default one."""
+    return profile_path.with_name(f"{profile_path.stem}.{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}{profile_path.suffix}")
 
 
 class Pipeline:
@@ -47,95 +60,141 @@ class Pipeline:
         self.max_frames = max_frames
         self.stats = Stats()
         self.listeners: list[Callable[[AvatarFrame], None]] = []
-        # called with the frame, its RGB image and what the trackers saw in it (annotate draws these)
-        self.observers: list[Callable[[AvatarFrame, np.ndarray, Observations], None]] = []
+        # called with the frame, its RGB image and each person's (Person, Observations) (annotate draws these)
+        self.observers: list[Callable[[AvatarFrame, np.ndarray, list[View]], None]] = []
         self._stop = threading.Event()
         self._pending_config: Config | None = None
-        self._calibration: LiveCalibration | None = None
+        self._calibrations: dict[int, LiveCalibration] = {}  # slot -> its person's running calibration
         self._seq = 0
         self.profile_path = Path(cfg.calibration.profile).expanduser() if cfg.calibration.profile else default_profile_path()
-        profile = load_profile(self.profile_path)
-        if profile is not None:
+        self.profile = load_profile(self.profile_path)
+        if self.profile is not None:
             log.info("calibration profile %s loaded", self.profile_path)
-        self.editor = ConfigEditor(config_path, overrides or {}, self._configure, lambda: self.mapper)
+        self.editor = ConfigEditor(config_path, overrides or {}, self._configure, lambda: self.shared.mapper)
         self.control = Controller(self.editor, lambda f: self.start_calibration(self.cfg.calibration.neutral_seconds, 0, f))
         self.avatar = read_vrm(cfg.avatar.file) if cfg.avatar.file else None  # before any model loads
-        self.trackers = Trackers(cfg, source.still, face=tracker)
+        self.people = cfg.tracking.people
+        self.chains: dict[int, PersonChain] = {}  # slot -> the stages of the person in it
+        self.identity: identity.IdentityWorker | None = None
+        self.outputs: Outputs | None = None
+        if self.people == 1:
+            self.trackers = Trackers(cfg, source.still, face=tracker)
+            self.associate = None
+        else:
+            p = cfg.pose
+            self.trackers = MultiTrackers(MultiTrackerSettings(
+                self.people, cfg.face.enabled, p.enabled, cfg.hands.enabled, p.model, p.min_detection_confidence,
+                p.min_tracking_confidence, cfg.hands.skip_when_out_of_view), source.still)
+            self.associate = PeopleTracker(PeopleSettings(self.people, keep_s=cfg.tracking.keep_s))
         try:
-            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, source.still)
-            self.skeleton = SkeletonRetargeter(cfg, source.still, self.avatar)
-            self.outputs: Outputs | None = None
+            if self.people == 1:
+                self.chains[1] = PersonChain(cfg, source.still, self.avatar, self.profile, 0, 1)
+            # every person's skeleton has the same bones (one config, one avatar)
+            self.bone_names = (self.chains[1].skeleton if self.people == 1 else
+                               SkeletonRetargeter(cfg, source.still, self.avatar)).names
             self._configure(cfg)
+            self.identity = identity.start(cfg.tracking)
             self.outputs = Outputs(cfg, self.control.submit, avatar=self.avatar)
         except BaseException:
             self.trackers.close()
+            if self.identity is not None:
+                self.identity.close()
             raise
         self.watcher = ConfigWatcher(config_path, self.editor.layered, self._offer_config) if config_path else None
 
     def _configure(self, cfg: Config) -> None:
         """Applies a (re)loaded config between frames; tracker and body changes need a restart."""
         old = self.cfg if self.outputs is not None else None
-        if old is not None and (cfg.face.enabled, cfg.face.headset, cfg.pose, cfg.hands) != \
-                (old.face.enabled, old.face.headset, old.pose, old.hands):
-            log.warning("[face] enabled and headset, [pose] and [hands] changes take effect on restart")
+        if old is not None and (cfg.face.enabled, cfg.face.headset, cfg.pose, cfg.hands, cfg.tracking) != \
+                (old.face.enabled, old.face.headset, old.pose, old.hands, old.tracking):
+            log.warning("[face] enabled and headset, [pose], [hands] and [tracking] changes take effect on restart")
         if old is not None and (cfg.websocket.host, cfg.websocket.port) != (old.websocket.host, old.websocket.port):
             log.warning("the WebSocket address changes only on restart")
-        if old is None or cfg.classify != old.classify:
-            c = cfg.classify
-            self.classifiers = ClassifierStage(c) \
-                if (c.expression and cfg.face.enabled) or c.action or (c.gesture and cfg.hands.enabled) else None
-            self.tongue = TongueEstimator(c.tongue_hz) if c.tongue and cfg.face.enabled else None
-        if old is not None and (cfg.face, cfg.filter, cfg.tracking_loss) != (old.face, old.filter, old.tracking_loss):
-            self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile, self.source.still)
-        if old is None or cfg.reactions != old.reactions:
-            self.reactions = ReactionState(cfg.reactions)
-        self.mapper: Mapper = avatar_mapper(cfg, self.avatar)
+        mapper: Mapper = avatar_mapper(cfg, self.avatar)
         if self.avatar is not None and (old is None or cfg.mapping != old.mapping):
             for line in avatar_report(cfg, self.avatar).lines():
                 log.info("%s", line)
-        v = cfg.vrchat
-        if old is None or (v.enabled, v.trackers, v.height_m, cfg.pose.hold_s) != \
-                (old.vrchat.enabled, old.vrchat.trackers, old.vrchat.height_m, old.pose.hold_s):
-            self.tracker_solver = TrackerSolver(TrackerSettings(v.trackers, v.height_m, hold_s=cfg.pose.hold_s),
-                                                self.source.still) if v.enabled and v.trackers and cfg.pose.enabled else None
-        self.retargeter = AvatarRetargeter(cfg.source.mirror, cfg.face.neck_share, cfg.face.move_root,
-                                           cfg.face.translation_gain)
-        self.blend_names = self.reactions.output_names(self.mapper.names)
+        self.shared = Shared(mapper, AvatarRetargeter(cfg.source.mirror, cfg.face.neck_share, cfg.face.move_root,
+                                                      cfg.face.translation_gain),
+                             ReactionState(cfg.reactions).output_names(mapper.names))
+        for chain in self.chains.values():
+            chain.configure(cfg)
         if self.outputs is not None:
             self.outputs.reconfigure(cfg)
         self.cfg = cfg
 
+    @property
+    def mapper(self) -> Mapper:
+        return self.shared.mapper
+
+    @property
+    def blend_names(self) -> tuple[str, ...]:
+        return self.shared.blend_names
+
+    @property
+    def found(self) -> bool:
+        """Whether anyone's face is tracked (the status line)."""
+        return any(c.solver.found for c in self.chains.values())
+
     def _offer_config(self, cfg: Config) -> None:
         self._pending_config = cfg  # picked up by the pipeline thread at the next frame
+
+    def _new_chain(self, person_id: int, slot: int) -> PersonChain:
+        """A newcomer's stages: their own filters, classifiers and triggers; the calibration profile is
+        the user's for the first slot (until identity names them), none for the others."""
+        return PersonChain(self.cfg, self.source.still, self.avatar, self.profile if slot == 1 else None,
+                           person_id, slot)
 
     # --- calibration --------------------------------------------------------------------
     def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,
                           announce=lambda phase, seconds: log.info("calibrating %s: %.1f s", phase, seconds)) -> None:
-        if self._calibration is not None and fut is not None:
-            fut.set_result((False, "a calibration is already running"))
-        elif self._calibration is None:
-            self._calibration = LiveCalibration(CalibrationRun(neutral_s, extremes_s, None, announce), fut,
-                                                self.profile_path)
+        """Calibrates everyone whose face is in view (the first slot when nobody is), each to their own
+        profile: a named person's own file, else the first slot's the `[calibration] profile`; `fut`
+        gets the first one's result."""
+        if self._calibrations:
+            if fut is not None:
+                fut.set_result((False, "a calibration is already running"))
+            return
+        slots = sorted(s for s, c in self.chains.items() if c.solver.found) or [min(self.chains, default=1)]
+        for i, slot in enumerate(slots):
+            run = CalibrationRun(neutral_s, extremes_s, None, announce if i == 0 else lambda *_: None)
+            self._calibrations[slot] = LiveCalibration(run, fut if i == 0 else None, self._profile_file(slot))
+
+    def _profile_file(self, slot: int) -> Path | None:
+        chain = self.chains.get(slot)
+        name = chain.name if chain is not None else None
+        if name is not None:
+            return _name_file(self.profile_path, name)
+        return self.profile_path if slot == 1 else None
 
     @property
     def calibration_phase(self) -> str | None:
-        return None if self._calibration is None else self._calibration.run.phase
+        first = next(iter(self._calibrations.values()), None)
+        return None if first is None else first.run.phase
 
-    def _feed_calibration(self, t: float, obs) -> None:
-        profile = self._calibration.feed(t, *((None, None, None) if obs is None else
-                                              (obs.blendshapes, *head_from_matrix(obs.matrix))))
+    def _feed_calibration(self, t: float, slot: int, obs) -> None:
+        cal = self._calibrations.get(slot)
+        if cal is None:
+            return
+        profile = cal.feed(t, *((None, None, None) if obs is None else (obs.blendshapes, *head_from_matrix(obs.matrix))))
         if profile is not None:
-            self._calibration = None
-            self.solver.set_profile(profile)
+            del self._calibrations[slot]
+            self.chains[slot].solver.set_profile(profile)
+            if slot == 1 and self.chains[slot].name is None:
+                self.profile = profile
 
     # --- running ------------------------------------------------------------------------
     @property
     def paused(self) -> bool:
         return self.control.paused
 
+    def routes(self) -> dict:
+        """Where each slot's (and each routed name's) frames go: the hello's `people`."""
+        return {"max": self.people, "routes": self.outputs.routes(self.people)}
+
     def start_outputs(self) -> None:
         """Starts the WebSocket server now (run() does it too), e.g. to connect clients first."""
-        self.outputs.start((self.blend_names, self.skeleton.names))
+        self.outputs.start((self.blend_names, self.bone_names), self.routes())
 
     def stop(self) -> None:
         self._stop.set()
@@ -197,46 +256,79 @@ class Pipeline:
         if item is not _PAUSED:
             self._process(*item)
 
-    def _process(self, src, obs: Observations, track_ms: float) -> None:
+    def _slots(self, obs: Observations | MultiObservations, t: float, rgb: np.ndarray
+               ) -> list[tuple[PersonChain, Observations, np.ndarray | None]]:
+        """Each slot's chain with what the trackers saw of its person (nothing while they are away)."""
+        if self.associate is None:
+            return [(self.chains[1], obs, obs.box())]
+        tracks = {tr.slot: tr for tr in self.associate.update(obs.poses, obs.faces, obs.hands, t, rgb)}
+        kept = {tr.slot for tr in self.associate.tracks}  # in view, or away for less than keep_s
+        out = []
+        for slot in range(1, self.people + 1):
+            tr, chain = tracks.get(slot), self.chains.get(slot)
+            if tr is not None and (chain is None or chain.person_id != tr.id):
+                if chain is not None and self.identity is not None:
+                    self.identity.forget(chain.person_id)
+                chain = self.chains[slot] = self._new_chain(tr.id, slot)  # someone new: a fresh start
+            if chain is None:
+                continue
+            if tr is None:
+                if slot not in kept and chain.presence <= 0:
+                    del self.chains[slot]  # gone for good, and their avatar has eased to rest
+                    continue
+                out.append((chain, Observations(None, timings_ms=obs.timings_ms), None))
+                continue
+            out.append((chain, Observations(
+                None if tr.face_index is None else obs.faces[tr.face_index],
+                None if tr.pose_index is None else obs.poses[tr.pose_index],
+                [obs.hands[i] for i in tr.hand_indices], obs.hands_ran, obs.timings_ms), tr.box))
+        return out
+
+    def _identify(self, t: float, rgb: np.ndarray, chain: PersonChain, obs: Observations, person: Person) -> None:
+        """Offers the face for a look when one is due; the person's label is whatever the worker decided."""
+        if obs.face is not None:
+            self.identity.offer(chain.person_id, t, rgb, obs.face.landmarks)
+        label = self.identity.label(chain.person_id)
+        person.name, person.similarity = label.name, label.similarity
+        name = None if label.name == UNKNOWN else label.name
+        if name != chain.name:
+            chain.name = name
+            if name is not None and (profile := load_profile(_name_file(self.profile_path, name))) is not None:
+                chain.solver.set_profile(profile)
+                log.info("person %d is %s: their calibration profile loaded", chain.person_id, name)
+
+    def _process(self, src, obs: Observations | MultiObservations, track_ms: float) -> None:
         t1 = time.perf_counter()
         t = src.source_time
-        if self.tongue is not None:  # fills the tracker's tongueOut before anything reads the face
-            self.tongue.update(t, src.rgb, obs.face)
-        if self._calibration is not None:
-            self._feed_calibration(t, obs.face)
-        state = self.solver.solve(obs.face, t)
-        face, face_bones, face_root = self.retargeter.solve(state)
-        values = self.mapper.apply(face.blendshapes)
-        if len(values) < len(self.blend_names):  # room for the [reactions] shapes after the mapped ones
-            values = np.concatenate([values, np.zeros(len(self.blend_names) - len(values), values.dtype)])
-        bones, root = self.skeleton.solve(obs, state, face_bones, face_root, t)
-        person = Person(0, face, state, self.blend_names, values, self.skeleton.names, bones,
-                        self.skeleton.positions, root)
-        if self.tracker_solver is not None:
-            pose = obs.pose
-            person.trackers = self.tracker_solver.solve(None if pose is None else pose.world,
-                                                        None if pose is None else pose.visibility,
-                                                        self.skeleton.body_pose, state, t,
-                                                        None if pose is None else pose.landmarks)
-        frame = AvatarFrame(self._seq, src.capture_time, t, [person], image_size=(src.rgb.shape[1], src.rgb.shape[0]))
+        slots = self._slots(obs, t, src.rgb)
+        views: list[View] = []
+        for chain, o, box in slots:
+            if self._calibrations:
+                self._feed_calibration(t, chain.slot, o.face)
+            person = chain.process(t, src.rgb, o, self.shared)
+            person.box = box
+            if self.identity is not None:
+                self._identify(t, src.rgb, chain, o, person)
+            views.append((person, o))
+        frame = AvatarFrame(self._seq, src.capture_time, t, [p for p, _ in views],
+                            image_size=(src.rgb.shape[1], src.rgb.shape[0]))
         self._seq += 1
         t2 = time.perf_counter()
         frame.timings_ms.update(obs.timings_ms)
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
-        if self.classifiers is not None:
-            self.classifiers.process(t, src.rgb, obs.face, obs.pose, state.head_rotation if state.found else None,
-                                     person.classes, person.events, obs.hands if self.trackers.hands is not None else None)
-            if self.reactions.reactions:
-                self.reactions.react(t, person)
+        hands_on = self.trackers.hands is not None
+        for (chain, o, _), (person, _) in zip(slots, views):
+            chain.classify(t, src.rgb, o, person, hands_on)
+        if any(chain.classifiers is not None for chain, _, _ in slots):
             frame.timings_ms["classify"] = (time.perf_counter() - t2) * 1000
         frame.timings_ms["total"] = track_ms + (time.perf_counter() - t1) * 1000  # sending adds to it
         self.outputs.send(frame)
-        self.outputs.preview(frame.seq, src.rgb, obs)
+        self.outputs.preview(frame.seq, src.rgb, views)
         self.stats.add(frame)
         for listener in self.listeners:
             listener(frame)
         for observer in self.observers:
-            observer(frame, src.rgb, obs)
+            observer(frame, src.rgb, views)
 
     def close(self) -> None:
         """Closes everything; the landmarkers even when closing something else fails (no destructor
@@ -244,9 +336,12 @@ class Pipeline:
         try:
             if self.watcher is not None:
                 self.watcher.stop()
+            if self.identity is not None:
+                self.identity.close()
             self.source.close()
             self.outputs.close()
         finally:
             self.trackers.close()
-        if self._calibration is not None:
-            self._calibration.abandon()
+        for cal in self._calibrations.values():
+            cal.abandon()
+        self._calibrations.clear()

@@ -93,6 +93,12 @@ def _person_extras(p: Person) -> dict:
         k = p.trackers
         out["trackers"] = {"names": list(k.names), "positions": k.positions.tolist(), "rotations": k.rotations.tolist(),
                            "head": k.head_position.tolist() + k.head_rotation.tolist()}
+    if p.slot != 1:
+        out["slot"] = p.slot
+    if p.name is not None:
+        out["name"], out["similarity"] = p.name, None if np.isnan(p.similarity) else p.similarity
+    if p.box is not None:
+        out["box"] = np.round(p.box, 4).tolist()
     return out
 
 
@@ -160,7 +166,9 @@ def _person(pid: int, presence: float, bits: int, a: np.ndarray, nb: int, nv: in
     subject.eyes_tracked = face.eyes_tracked
     return Person(pid, face, subject, blend_names, values, bone_names, rots, poss,
                   root_pos, root_rot, extras.get("classes", {}), extras.get("events", []), parameters,
-                  _trackers(extras))
+                  _trackers(extras), extras.get("slot", 1), extras.get("name"),
+                  float("nan") if extras.get("similarity") is None else extras["similarity"],
+                  None if extras.get("box") is None else np.array(extras["box"], np.float64))
 
 
 def _check_names(nb: int, nv: int, names) -> None:
@@ -198,7 +206,7 @@ def _unpack_frame(payload: bytes, names, mirrored: bool) -> AvatarFrame:
             raise ValueError("frame record has the wrong length")
         raw.append((pid, presence, bits, np.frombuffer(payload, "<f4", n, off).astype(np.float64), nb, nv))
         off += 4 * n
-    if len(payload) != off + n_extra or not n_people:
+    if len(payload) != off + n_extra:
         raise ValueError("frame record has the wrong length")
     extras = json.loads(payload[off:]) if n_extra else {}
     per = extras.get("people") or [{}] * n_people
@@ -252,8 +260,10 @@ class RecordingWriter:
     def write(self, frame: AvatarFrame) -> None:
         if self._error is not None:
             return  # the recording has stopped (reported once): don't pack frames nobody will write
-        p = frame.people[0]
-        names = (p.blend_names, p.bone_names)
+        p = frame.people[0] if frame.people else None
+        if p is None and self._names is None:
+            return  # nobody tracked yet: nothing a replay could send, and no channel names for the header
+        names = (p.blend_names, p.bone_names) if p is not None else self._names
         rec = pack_frame(frame, self.landmarks)
         with self._lock:
             if self._closed or self._error is not None:

@@ -69,7 +69,7 @@ def replay(path: str | Path, cfg: Config, loop: bool = False, max_frames: int | 
 
     control = Controller(unavailable="while replaying a recording")
     outputs = Outputs(cfg, control.submit, mirror=mirrored, dashboard=False, measure=False)
-    first = frames[0].people[0]
+    first = next(f.people[0] for f in frames if f.people)  # a recording starts with a person (Recording.write)
     t0 = time.monotonic()
     seq = 0
     try:

@@ -36,7 +36,7 @@ def boxes():
     tracker = face_tracker(cfg)
     try:
         track_part(Part(VIDEO, end=N), cfg, tracker, lambda f: None,
-                   [lambda f, rgb, obs: out.append(person_box(obs, rgb.shape[1], rgb.shape[0]))])
+                   [lambda f, rgb, views: out.append(person_box(views[0][1], rgb.shape[1], rgb.shape[0]))])
     finally:
         tracker.close()
     return out
@@ -69,21 +69,22 @@ def test_draw_layers_and_labels(boxes):
     seen = []
     tracker = face_tracker(cfg)
     try:
-        track_part(Part(VIDEO, end=1), cfg, tracker, lambda f: None, [lambda f, im, obs: seen.append((f, obs))])
+        track_part(Part(VIDEO, end=1), cfg, tracker, lambda f: None, [lambda f, im, views: seen.append((f, views))])
     finally:
         tracker.close()
-    frame, obs = seen[0]
+    frame, views = seen[0]
+    obs = views[0][1]
     plain = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    assert np.array_equal(draw(rgb, frame, obs, ()), plain)  # no layer: the image as it was
-    face = draw(rgb, frame, obs, ("face",))
+    assert np.array_equal(draw(rgb, frame, views, ()), plain)  # no layer: the image as it was
+    face = draw(rgb, frame, views, ("face",))
     x0, y0, x1, y1 = person_box(obs, 640, 360)
     changed = np.any(face != plain, axis=2)
     assert changed[y0:y1, x0:x1].sum() > 300 and changed.sum() == changed[y0:y1 + 1, x0:x1 + 1].sum()
     lines = label_lines(frame.people[0])
     assert lines[0] == "person 0" and len(lines[1].split("  ")) == 3  # the expression's top three
-    boxed = draw(rgb, frame, obs, ("box",))
+    boxed = draw(rgb, frame, views, ("box",))
     assert (boxed[y0, x0 + 5:x1 - 5] == BOX_COLOR).all()
-    bar = draw(rgb, frame, obs, ("progress",), position=0.5)
+    bar = draw(rgb, frame, views, ("progress",), position=0.5)
     assert (bar[-1, :310] == BOX_COLOR).all() and np.array_equal(bar[-1, 330:], plain[-1, 330:])
 
 

@@ -580,22 +580,30 @@ def _json(name: str) -> dict:
     return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
-def _find_person(msg: dict, person_id: int) -> dict:
-    """AvatarBridgeOscParser.find_person: the first people entry with that id, or {}."""
-    return next((p for p in msg["people"] if int(p["id"]) == person_id), {})
+def _find_person(msg: dict, slot: int, name: str = "") -> int:
+    """AvatarBridgeOscParser.find_person: the index of the first person named `name` when it is not
+    empty (slot ignored), else of the first in `slot` (a schema 2 person's slot is its place); -1."""
+    for i, person in enumerate(msg["people"]):
+        if (person.get("name") == name) if name else (int(person.get("slot", i + 1)) == slot):
+            return i
+    return -1
 
 
-def _ws_frame(person_id: int = 0) -> dict:
-    """AvatarBridgeOscParser.frame_from_json(ws_frame.json, ws_hello.json, person_id)."""
-    hello, msg = _json("ws_hello.json"), _json("ws_frame.json")
-    assert msg["v"] == 2, "ws_frame.json is not schema 2: run python tests/vectors/generate.py"
-    person = _find_person(msg, person_id)
-    if not person:
+def _ws_frame(frame: str = "ws_frame.json", hello: str = "ws_hello.json", slot: int = 1, name: str = "") -> dict:
+    """AvatarBridgeOscParser.frame_from_json(frame, hello, slot, name) on two vector files."""
+    hello, msg = _json(hello), _json(frame)
+    assert msg["v"] in (2, 3), f"{frame} is not schema 2 or 3: run python tests/vectors/generate.py"
+    index = _find_person(msg, slot, name)
+    if index < 0:
         return {}
+    person = msg["people"][index]
     face = person["face"]
     names, bones = hello["channels"]["bones"], person["bones"]
+    similarity = person.get("similarity")
     return {
-        "source": "websocket", "seq": msg["seq"], "time": msg["t"], "person_id": person_id,
+        "source": "websocket", "seq": msg["seq"], "time": msg["t"], "person_id": person["id"],
+        "slot": int(person.get("slot", index + 1)), "name": person.get("name"),
+        "similarity": float(similarity) if similarity is not None else math.nan,
         "found": face["found"], "presence": face["presence"],
         "face": {"head_rotation": _unit(face["head_rot"]), "head_position": face["head_pos"],
                  "eye_left": _unit(face["eye_left"]), "eye_right": _unit(face["eye_right"]),
@@ -608,26 +616,71 @@ def _ws_frame(person_id: int = 0) -> dict:
     }
 
 
-def test_frame_parsing_reads_schema_2():
-    """osc_parser.gd reads v 2 frames person by person: the version, the checks of every person
-    (id, parameters) and frame_from_json's person_id, with an absent person giving an empty frame."""
+def _gd_function(source: str, name: str) -> str:
+    return source.split(f"static func {name}(", 1)[1].split("\nstatic func ", 1)[0]
+
+
+def test_frame_parsing_reads_schema_3_and_2():
+    """osc_parser.gd reads v 3 and v 2 frames person by person: the versions, the checks of every
+    person (v3's slot, name, similarity and box), frame_from_json's slot and name, and the receiver's
+    exported follow_slot / follow_name, read at every message, with an absent person applying nothing."""
     parser = (ADDON / "osc_parser.gd").read_text(encoding="utf-8")
     receiver = (ADDON / "receiver.gd").read_text(encoding="utf-8")
-    assert re.search(r"^const SCHEMA_VERSION := 2$", parser, re.M)
-    assert re.search(r"static func frame_from_json\(\s*message: Dictionary, hello: Dictionary, person_id: int = 0\s*\)",
-                     parser)
-    assert re.search(r"^static func find_person\(message: Dictionary, person_id: int\) -> Dictionary:$", parser, re.M)
-    check_frame = parser.split("static func _check_frame(", 1)[1].split("\nstatic func ", 1)[0]
-    assert 'message.get("people")' in check_frame and "_check_person(person)" in check_frame
-    check_person = parser.split("static func _check_person(", 1)[1].split("\nstatic func ", 1)[0]
+    assert re.search(r"^const SCHEMA_VERSION := 3$", parser, re.M)
+    assert re.search(r"^const OLDEST_SCHEMA_VERSION := 2$", parser, re.M)
+    decode = _gd_function(parser, "decode_json_message")
+    assert "int(version) < OLDEST_SCHEMA_VERSION" in decode and "int(version) > SCHEMA_VERSION" in decode
+    assert re.search(r"static func frame_from_json\(\s*message: Dictionary, hello: Dictionary, slot: int = 1, "
+                     r'name: String = ""\s*\)', parser)
+    assert re.search(r'^static func find_person\(message: Dictionary, slot: int, name: String = ""\) -> int:$',
+                     parser, re.M)
+    find = _gd_function(parser, "find_person")
+    assert 'if name.is_empty():' in find and 'person.get("slot", i + 1)' in find and 'person["name"] == name' in find
+    check_frame = _gd_function(parser, "_check_frame")
+    assert 'message.get("people")' in check_frame and "_check_person(person, version)" in check_frame
+    check_person = _gd_function(parser, "_check_person")
     for key in ("id", "face", "blendshapes", "bones", "root", "events", "parameters"):
         assert f'person.get("{key}")' in check_person, key
-    assert re.search(r'^@export_range\(0, 64, 1, "or_greater"\) var person_id: int = 0$', receiver, re.M)
-    assert "frame_from_json(message, hello, person_id)" in receiver
-    assert re.search(r"if frame\.is_empty\(\):\n\t\t\t\treturn \{\}", receiver), "an absent person applies nothing"
-    msg = _json("ws_frame.json")
-    assert [p["id"] for p in msg["people"]] == [0]
-    assert _ws_frame(0)["person_id"] == 0 and _ws_frame(1) == {}
+    assert "if version >= 3:" in check_person and "_check_identity(person)" in check_person
+    identity = _gd_function(parser, "_check_identity")
+    for key in ("slot", "name", "similarity", "box"):
+        assert f'person.get("{key}")' in identity, key
+    from_json = _gd_function(parser, "frame_from_json")
+    for line in ('frame["person_id"] = int(person["id"])', 'frame["slot"] = int(person.get("slot", index + 1))',
+                 'frame["name"] = person.get("name")'):
+        assert line in from_json, line
+    assert re.search(r"^@export_range\(1, 4\) var follow_slot: int = 1$", receiver, re.M)
+    assert re.search(r'^@export var follow_name: String = ""$', receiver, re.M)
+    assert "frame_from_json(\n\t\t\t\tmessage, hello, follow_slot, follow_name\n\t\t\t)" in receiver, \
+        "the exported values are read at every message, so changing them needs no reconnect"
+    assert re.search(r"if frame\.is_empty\(\):\n\t\t\t\tframes_without_person \+= 1\n\t\t\t\treturn \{\}", receiver), \
+        "an absent person applies nothing"
+    assert "person_id" not in receiver, "the receiver follows a slot or a name, not an id"
+
+
+def test_follow_slot_or_name_on_the_two_person_vector():
+    """frame_from_json on ws_frame_people.json (the sidecar's encoder: slot 1 is id 7 "A", slot 2 is
+    id 3 "B"): slot 2 and name "B" give the second person's values, a name wins over the slot, and a
+    slot or name nobody has gives nothing (never someone else); schema 2 still reads."""
+    msg = _json("ws_frame_people.json")
+    a, b = msg["people"]
+    kw = {"frame": "ws_frame_people.json", "hello": "ws_hello_people.json"}
+    for frame, person in ((_ws_frame(**kw), a), (_ws_frame(**kw, slot=2), b), (_ws_frame(**kw, name="B"), b),
+                          (_ws_frame(**kw, slot=2, name="A"), a), (_ws_frame(**kw, slot=1, name="B"), b)):
+        assert (frame["person_id"], frame["slot"], frame["name"]) == (person["id"], person["slot"], person["name"])
+        assert frame["similarity"] == person["similarity"]
+        assert list(frame["blendshapes"].values()) == person["blendshapes"]
+        assert frame["face"]["head_rotation"] == _unit(person["face"]["head_rot"])
+        assert frame["root"]["position"] == person["root"]["pos"]
+        assert frame["events"] == person["events"] and frame["parameters"] == person["parameters"]
+    assert a["blendshapes"] != b["blendshapes"] and a["face"]["head_rot"] != b["face"]["head_rot"]
+    assert _ws_frame(**kw, name="C") == {} and _ws_frame(**kw, slot=3) == {} and _ws_frame(**kw, name="b") == {}
+    assert _json("ws_hello_people.json")["people"]["max"] == 2
+    v2 = _ws_frame("ws_frame_v2.json", "ws_hello_v2.json")
+    assert (v2["person_id"], v2["slot"], v2["name"], math.isnan(v2["similarity"])) == (0, 1, None, True)
+    assert _ws_frame("ws_frame_v2.json", "ws_hello_v2.json", name="A") == {}
+    one = _ws_frame()
+    assert (one["person_id"], one["slot"], one["name"]) == (0, 1, None) and _ws_frame(slot=2) == {}
 
 
 def _readme_rows(heading: str) -> list[list[str]]:
@@ -654,13 +707,15 @@ def _value(text: str):
         return text[1:-1]
     if text in ("true", "false"):
         return text == "true"
+    if text == "null":
+        return None
     return float(text)
 
 
 def _same(actual, expected, tolerance: float) -> bool:
-    if isinstance(expected, bool) or isinstance(expected, str):
+    if expected is None or isinstance(expected, bool) or isinstance(expected, str):
         return actual == expected
-    if isinstance(expected, float):
+    if isinstance(expected, (int, float)):
         return isinstance(actual, (int, float)) and not isinstance(actual, bool) and abs(actual - expected) <= tolerance
     if isinstance(expected, list):
         return len(actual) == len(expected) and all(_same(a, e, tolerance) for a, e in zip(actual, expected))
@@ -704,16 +759,23 @@ def test_readme_osc_message_table_matches_the_vectors():
 
 def test_readme_decoded_frame_table_matches_the_vectors():
     """Every row of "Golden vectors: decoded values" holds, and its Godot column is the conversion."""
+    people = {"frame": "ws_frame_people.json", "hello": "ws_hello_people.json"}
     sources = {
-        "vmc_frame_0..2.bin": _vmc_frame(),
-        "ws_hello.json": _json("ws_hello.json"),
-        "ws_frame.json": _ws_frame(),
-        "ws_reply.json": _json("ws_reply.json"),
+        "`vmc_frame_0..2.bin`": _vmc_frame(),
+        "`ws_hello.json`": _json("ws_hello.json"),
+        "`ws_frame.json`": _ws_frame(),
+        "`ws_reply.json`": _json("ws_reply.json"),
+        "`ws_hello_people.json`": _json("ws_hello_people.json"),
+        "`ws_frame_people.json` slot 1": _ws_frame(**people),
+        "`ws_frame_people.json` slot 2": _ws_frame(**people, slot=2),
+        '`ws_frame_people.json` name "B"': _ws_frame(**people, name="B"),
+        "`ws_frame_v2.json`": _ws_frame("ws_frame_v2.json", "ws_hello_v2.json"),
     }
     rows = _readme_rows("### Golden vectors: decoded values")
     assert len(rows) >= 20
+    assert {row[0] for row in rows} == set(sources), "one or more rows for each decoded source"
     for vector, field, wire, godot in rows:
-        source = sources[vector.strip("`")]
+        source = sources[vector]
         value = source
         for part in re.findall(r"[^.\[\]]+|\[\d+\]", field.strip("`")):
             if part.startswith("["):

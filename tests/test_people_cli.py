@@ -47,14 +47,14 @@ def test_enrolled_templates_recognise_later_frames_and_not_others(tmp_path):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             obs = t.process(rgb, i * 500)
             if obs is not None:
-                label = rec.update(1, embed(rgb, obs.landmarks), i)
+                label = rec.update(1, embed(rgb, obs.landmarks))
     cap.release()
     assert label.name == "Ann"
     with FaceTracker(still_images=True) as t:
         for i, name in enumerate(("astronaut.png", "single_face.jpg", "grace_hopper.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(FACE / name)), cv2.COLOR_BGR2RGB)
             for k in range(4):
-                label = rec.update(10 + i, embed(rgb, t.process(rgb, k).landmarks), k)
+                label = rec.update(10 + i, embed(rgb, t.process(rgb, k).landmarks))
             assert label.name == UNKNOWN and np.isfinite(label.similarity), name
 
 

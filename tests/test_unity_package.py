@@ -9,8 +9,8 @@
   assembly as the .asmdef files split them, the Unity-facing ones against the compile-only stubs
   in Tests~/UnityStubs; the engine-independent core (Runtime/Protocol, Runtime/Transport) runs
   in the harness Tests~/ProtocolHarness, which decodes the golden vectors of tests/vectors/ so
-  the values can be compared here with what the Python encoders wrote (WebSocket schema 2: the
-  person whose id the receiver follows, out of the frame's people list), rejects garbage cleanly,
+  the values can be compared here with what the Python encoders wrote (WebSocket schema 3, and 2:
+  the person the receiver follows by slot or by name, out of the frame's people list), rejects garbage cleanly,
   passes its own self-tests, builds control commands that the sidecar's own parser accepts with
   exactly the intended arguments, and talks to the sidecar's real UDP and WebSocket transports.
 
@@ -19,7 +19,6 @@ The Mono tests skip only when `mcs`/`mono` are missing.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import importlib.util
 import json
 import random
@@ -51,11 +50,15 @@ CURRENT_UNITY_DEFINES = ("UNITY_2021_3_OR_NEWER", "UNITY_2022_3_OR_NEWER", "UNIT
 MONO_MISSING = "Mono is not installed: apt-get install mono-mcs mono-runtime (Debian) to run the Unity package's C# tests"
 
 
-def _golden_frame():
+def _generator():
     spec = importlib.util.spec_from_file_location("vector_generate", VECTORS / "generate.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.golden_frame()
+    return module
+
+
+def _golden_frame():
+    return _generator().golden_frame()
 
 
 def _golden_person():
@@ -374,7 +377,7 @@ def test_websocket_vectors(mono_build):
     hello = json.loads((VECTORS / names[0]).read_text())
     message = json.loads((VECTORS / names[1]).read_text())
     reply = json.loads((VECTORS / names[2]).read_text())
-    assert message["v"] == hello["v"] == reply["v"] == 2
+    assert message["v"] == hello["v"] == reply["v"] == 3
     assert [p["id"] for p in message["people"]] == [0]
     frame = message["people"][0]
 
@@ -384,10 +387,13 @@ def test_websocket_vectors(mono_build):
     assert _values(lines, "hello.commands") == [hello["commands"]]
     assert _values(lines, "hello.server") == [["avatar-bridge"]]
     assert _values(lines, "hello.mirror") == [["True"]]
-    assert _values(lines, "hello.v") == [["2"]]
+    assert _values(lines, "hello.v") == [["3"]]
+    assert _values(lines, "hello.max_people") == [["0"]], "this hello has no people object"
 
     assert _values(lines, "frame.seq") == [["42"]] and message["seq"] == 42
     assert _values(lines, "frame.applied") == [["True"]] and _values(lines, "frame.person") == [["0"]]
+    assert (_values(lines, "frame.slot"), _values(lines, "frame.name"), _values(lines, "frame.similarity")) == (
+        [["1"]], [["null"]], [["null"]]) and (frame["slot"], frame["name"], frame["similarity"]) == (1, None, None)
     assert float(_values(lines, "frame.t")[0][0]) == message["t"]
     assert float(_values(lines, "frame.source_t")[0][0]) == message["source_t"]
     assert _values(lines, "face.found") == [["True"]]
@@ -414,53 +420,70 @@ def test_websocket_vectors(mono_build):
     assert _values(lines, "reply.message") == [reply["message"].split()]
 
 
-def _two_people_frame():
-    """The golden frame with a second person (id 3: other shapes, no events, [reactions] parameters)
-    in front of person 0, as the sidecar's own encoder writes it."""
-    from bridge.frame import Parameters
-
-    f = _golden_frame()
-    p0 = f.people[0]
-    p0.parameters = Parameters(("Happy",), np.array([True]), ("Smile",), np.array([0.25], np.float32))
-    p3 = dataclasses.replace(p0, id=3, blend_values=np.full(len(p0.blend_values), 0.5, np.float32), events=[],
-                             root_position=np.array([1.0, 2.0, 3.0]),
-                             parameters=Parameters(("Wave",), np.array([False]), (), np.zeros(0, np.float32)))
-    f.people = [p3, p0]
-    return f
+def _person_lines(lines: list[str]) -> dict:
+    """What the harness printed for the followed person of the last frame."""
+    return {
+        "applied": _values(lines, "frame.applied")[-1], "id": _values(lines, "frame.person")[-1],
+        "slot": _values(lines, "frame.slot")[-1], "name": _values(lines, "frame.name")[-1],
+        "similarity": _values(lines, "frame.similarity")[-1],
+        "blends": np.array([float(b[1]) for b in _values(lines, "blend")]),
+        "params": {v[0]: v[1] for v in _values(lines, "parameter")}, "events": _values(lines, "event"),
+        "root": _values(lines, "root"), "bones": {v[0]: _floats(v[1:]) for v in _values(lines, "bone")},
+        "head_rot": _values(lines, "face.head_rot"),
+    }
 
 
-@pytest.mark.parametrize("person", [0, 3, 7])
-def test_person_id_picks_one_person(mono_build, tmp_path, person):
-    """A frame with several people: the decoder keeps only the one whose id is its PersonId (with
-    that person's shapes, root, events and parameters), and a frame without it applies nothing."""
-    from bridge.protocols import jsonframe
-
-    message = jsonframe.frame_message(_two_people_frame())
-    jsonschema = pytest.importorskip("jsonschema")
-    jsonschema.Draft202012Validator(jsonframe.schema()).validate(json.loads(message))
-    (tmp_path / "two.json").write_text(message)
-    lines = _harness(mono_build, "ws", "--person", str(person), str(VECTORS / "ws_hello.json"), str(tmp_path / "two.json"))
-    assert _values(lines, "message") == [["ws_hello.json", "ok", "Hello"], ["two.json", "ok", "Frame"]]
-    assert _values(lines, "frame.seq") == [["42"]]
-    values = np.array([float(b[1]) for b in _values(lines, "blend")])
-    params = {v[0]: v[1] for v in _values(lines, "parameter")}
-    events = _values(lines, "event")
-    if person == 7:
-        assert _values(lines, "frame.applied") == [["False"]]
-        assert values.size == 0 and not params and not events and not _values(lines, "root") and not _values(lines, "bone")
+@pytest.mark.parametrize("follow, expected", [
+    ([], 0), (["--slot", "1"], 0), (["--slot", "2"], 1), (["--name", "B"], 1), (["--name", "A"], 0),
+    (["--slot", "2", "--name", "A"], 0),  # a name wins over the slot, wherever that person stands
+    (["--name", "C"], None), (["--slot", "3"], None), (["--slot", "1", "--name", "b"], None),  # never someone else
+], ids=["default", "slot1", "slot2", "nameB", "nameA", "name-over-slot", "absent-name", "absent-slot", "name-case"])
+def test_follow_by_slot_or_name(mono_build, follow, expected):
+    """The two-person vector (the sidecar's own encoder: slot 1 is id 7 "A", slot 2 is id 3 "B"): the
+    decoder keeps only the person it follows, with that person's id, slot, name, similarity, shapes,
+    head, root, events and parameters; a slot or name nobody has applies nothing."""
+    hello, frame = VECTORS / "ws_hello_people.json", VECTORS / "ws_frame_people.json"
+    message = json.loads(frame.read_text())
+    lines = _harness(mono_build, "ws", *follow, str(hello), str(frame))
+    assert _values(lines, "message") == [[hello.name, "ok", "Hello"], [frame.name, "ok", "Frame"]]
+    assert _values(lines, "hello.max_people") == [["2"]]
+    assert _values(lines, "frame.seq") == [["43"]]
+    got = _person_lines(lines)
+    if expected is None:
+        assert got["applied"] == ["False"] and got["name"] == ["null"] and got["slot"] == ["0"]
+        assert got["blends"].size == 0 and not got["params"] and not got["events"] and not got["root"] and not got["bones"]
         return
-    assert _values(lines, "frame.applied") == [["True"]] and _values(lines, "frame.person") == [[str(person)]]
-    assert [b[0] for b in _values(lines, "blend")] == list(ARKIT_NAMES)
-    root = _floats(_values(lines, "root")[0])
-    if person == 3:
-        np.testing.assert_array_equal(values, 0.5)
-        np.testing.assert_allclose(root[:3], [1, 2, 3])
-        assert params == {"Wave": "False"} and events == []
-    else:
-        np.testing.assert_allclose(values, np.linspace(0, 1, 52), atol=6e-5)
-        np.testing.assert_allclose(root[:3], [0, 0, 0])
-        assert params == {"Happy": "True", "Smile": "0.25"}
-        assert events == [["expression", "happy", "start", "0.9"]]
+    person = message["people"][expected]
+    assert got["applied"] == ["True"]
+    assert (got["id"], got["slot"], got["name"]) == ([str(person["id"])], [str(person["slot"])], [person["name"]])
+    assert float(got["similarity"][0]) == pytest.approx(person["similarity"], abs=1e-7)
+    np.testing.assert_array_equal(got["blends"].astype(np.float32), np.asarray(person["blendshapes"], np.float32))
+    np.testing.assert_allclose(_floats(got["head_rot"][0]), person["face"]["head_rot"], atol=1e-7)
+    np.testing.assert_allclose(_floats(got["root"][0]), person["root"]["pos"] + person["root"]["rot"], atol=1e-7)
+    names = json.loads(hello.read_text())["channels"]["bones"]
+    for name, pos, rot in zip(names, person["bones"]["pos"], person["bones"]["rot"], strict=True):
+        np.testing.assert_allclose(got["bones"][name], np.asarray(pos + rot, np.float32), atol=1e-7)
+    assert got["params"] == {k: str(v) for k, v in person["parameters"].items()}
+    assert got["events"] == [[e["type"], e["name"], e.get("state", "-"), str(e["value"])] for e in person["events"]]
+    other = message["people"][1 - expected]
+    assert person["blendshapes"] != other["blendshapes"] and person["face"]["head_rot"] != other["face"]["head_rot"]
+
+
+def test_schema_2_still_reads(mono_build):
+    """A schema 2 sidecar's hello and frame (no slot, name, similarity or box): the first person is
+    slot 1 with no name, and a name to follow finds nobody."""
+    hello, frame = VECTORS / "ws_hello_v2.json", VECTORS / "ws_frame_v2.json"
+    message = json.loads(frame.read_text())
+    assert message["v"] == 2 and "slot" not in message["people"][0]
+    lines = _harness(mono_build, "ws", str(hello), str(frame))
+    assert _values(lines, "message") == [[hello.name, "ok", "Hello"], [frame.name, "ok", "Frame"]]
+    assert _values(lines, "hello.v") == [["2"]]
+    got = _person_lines(lines)
+    assert (got["applied"], got["id"], got["slot"], got["name"], got["similarity"]) == (
+        ["True"], ["0"], ["1"], ["null"], ["null"])
+    np.testing.assert_array_equal(got["blends"].astype(np.float32), np.asarray(message["people"][0]["blendshapes"], np.float32))
+    lines = _harness(mono_build, "ws", "--name", "A", str(hello), str(frame))
+    assert _person_lines(lines)["applied"] == ["False"]
 
 
 def test_preview_messages_are_skipped(mono_build, tmp_path):
@@ -596,7 +619,7 @@ def test_websocket_end_to_end(mono_build):
     from bridge.protocols import jsonframe
     from bridge.transports.websocket import WebSocketServer
 
-    gf = _golden_frame()
+    gf = _generator().two_people_frame()
     p = gf.people[0]
     commands = []
 
@@ -623,7 +646,8 @@ def test_websocket_end_to_end(mono_build):
         server.stop()
     assert _values(lines, "state") == [["Receiving"]]
     assert _values(lines, "hello.blendshapes") == [list(ARKIT_NAMES)]
-    assert _values(lines, "frame.seq") == [["42"]]
+    assert _values(lines, "frame.seq") == [["43"]]
+    assert (_values(lines, "frame.person"), _values(lines, "frame.slot"), _values(lines, "frame.name")) == ([["7"]], [["1"]], [["A"]])
     assert [b[0] for b in _values(lines, "blend")] == list(ARKIT_NAMES)
     np.testing.assert_allclose(_floats(_values(lines, "face.head_rot")[0]), HEAD, atol=1e-5)
     assert ["expression:happy:start=0.9"] in _values(lines, "queued.event")
@@ -634,6 +658,8 @@ def test_websocket_end_to_end(mono_build):
     assert replies[2] == ["3", "set_shape", "True", "pong"]
     assert replies[3] == ["4", "subscribe", "True", "preview", "off"]
     assert commands == [("ping", 1, {}), ("set_shape", 3, {"shape": "jawOpen", "key": "gain", "value": 1.5})]
-    # Then it follows person 5, whom the sidecar does not send: frames are counted, none published, no error.
+    # Then, on the same connection, it follows slot 2 (person 3, "B"), then a name nobody has: frames
+    # are counted, none published, no error.
+    assert _values(lines, "switched") == [["True", "id", "3", "slot", "2", "name", "B", "same_hello", "True"]]
     assert _values(lines, "absent.counted") == [["True", "published", "False", "decoded", "True"]]
     assert _values(lines, "absent.errors") == [["0"]]

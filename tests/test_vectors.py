@@ -19,3 +19,29 @@ def test_committed_vectors_match_encoders():
 def test_vmc_packets_fit_one_ethernet_frame():
     for p in VECTORS.glob("vmc_frame_*.bin"):
         assert len(p.read_bytes()) <= 1472
+
+
+def test_websocket_vectors_follow_their_schema():
+    """The schema 3 vectors validate against frame.schema.json; the two-person frame holds two people
+    in slot order whose ids, slots and names all differ; the schema 2 ones lack exactly the v3 keys."""
+    import json
+
+    import jsonschema
+
+    from bridge.protocols import jsonframe
+
+    validator = jsonschema.Draft202012Validator(jsonframe.schema())
+    read = {p.name: json.loads(p.read_text()) for p in VECTORS.glob("ws_*.json")}
+    for name, msg in read.items():
+        if not name.endswith("_v2.json"):
+            assert msg["v"] == jsonframe.SCHEMA_VERSION == 3, name
+            validator.validate(msg)
+    people = read["ws_frame_people.json"]["people"]
+    assert [(p["id"], p["slot"], p["name"]) for p in people] == [(7, 1, "A"), (3, 2, "B")]
+    assert people[0]["blendshapes"] != people[1]["blendshapes"]
+    assert read["ws_hello_people.json"]["people"]["max"] == 2
+    one = read["ws_frame.json"]["people"]
+    assert [(p["id"], p["slot"], p["name"], p["similarity"], p["box"]) for p in one] == [(0, 1, None, None, None)]
+    v2 = read["ws_frame_v2.json"]
+    assert v2["v"] == read["ws_hello_v2.json"]["v"] == 2
+    assert set(one[0]) - set(v2["people"][0]) == set(generate.V3_PERSON_KEYS)

@@ -46,6 +46,10 @@ def overrides_from(args: argparse.Namespace) -> tuple[dict, dict]:
         put("face", "--no-face", enabled=False)
     if getattr(args, "headset", None):
         put("face", f"--headset {args.headset}", headset=args.headset)
+    if getattr(args, "people", None):
+        put("tracking", f"--people {args.people}", people=args.people)
+    if getattr(args, "identify", None):
+        put("tracking", f"--identify {args.identify}", identify=args.identify)
     if getattr(args, "pose", None):
         put("pose", f"--pose {args.pose}", enabled=True, model=args.pose)
     if getattr(args, "body_mode", None):
@@ -124,6 +128,11 @@ def add_tracking_flags(p: argparse.ArgumentParser,
                    help=f"body tracking (model: {' or '.join(POSE_MODELS)}; default full)")
     p.add_argument("--body-mode", choices=("auto", "full", "upper"), help="upper = seated: legs at rest, hips fixed")
     p.add_argument("--hands", action="store_true", help="finger tracking")
+    p.add_argument("--people", type=positive_int, metavar="N",
+                   help="track up to N people (1-4), each with a stable id, their own avatar and VMC port "
+                        "(the --vmc port + slot - 1)")
+    p.add_argument("--identify", choices=("auto", "on", "off"),
+                   help="name each person from the faces enrolled with `avatar-bridge enroll` (auto: when someone is)")
     p.add_argument("--budget", choices=BUDGETS,
                    help="low: cheaper tracking for a weak CPU (lite pose, pose/hands on alternate frames, lighter classifiers)")
 

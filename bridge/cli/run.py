@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace, status) -> int:
 
 def _status_text(pipeline) -> str:
     st = pipeline.stats
-    face = "face" if st.recent and pipeline.solver.found else "no face"
+    face = "face" if st.recent and pipeline.found else "no face"
     ws = f" | ws clients {pipeline.outputs.client_count}" if pipeline.cfg.websocket.enabled else ""
     cal = f" | calibrating: {pipeline.calibration_phase}" if pipeline.calibration_phase else ""
     paused = " | PAUSED" if pipeline.paused else ""

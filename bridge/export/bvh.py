@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BridgeError
-from ..frame import Person
+from ..frame import Person, timeline
 from ..progress import Progress
 from ..recording import RecordingReader
 from ..retarget import quat
@@ -206,7 +206,7 @@ def export_bvh(recording: str | Path, out: str | Path, fps: float | None = None,
                progress: bool = False) -> int:
     """Write `out` (BVH) from `recording`; returns the number of frames."""
     reader = RecordingReader(recording)
-    frames = [f.people[0] for f in reader.frames()]
+    frames = timeline(reader.frames())
     rate = fps or reader.fps
     joints = joints_for({n for f in frames for n in f.bone_names} or set(reader.bone_names))
     out = Path(out)

@@ -27,7 +27,7 @@ import math
 from pathlib import Path
 
 from ..arkit import ARKIT_NAMES, INDEX
-from ..frame import Person
+from ..frame import Person, timeline
 from ..progress import Progress
 from ..recording import RecordingReader
 from ..retarget import quat
@@ -84,6 +84,8 @@ def export_livelink(recording: str | Path, out: str | Path, fps: float | None = 
     """Write `out` from `recording`; returns the number of rows. `fps` overrides the recording's rate."""
     reader = RecordingReader(recording)
     frames = reader.frames()
+    people = timeline(frames)
+    frames = frames[len(frames) - len(people):]
     rate = fps or reader.fps
     t0 = frames[0].source_time if frames else 0.0
     out = Path(out)
@@ -91,7 +93,7 @@ def export_livelink(recording: str | Path, out: str | Path, fps: float | None = 
     with open(out, "w", encoding="utf-8", newline="") as fh, \
             Progress(len(frames), f"Live Link CSV {out.name}", "frames", enabled=progress) as bar:
         fh.write(",".join(HEADER) + "\n")
-        for f in frames:
-            fh.write(",".join(row(f.people[0], f.source_time - t0, rate)) + "\n")
+        for f, p in zip(frames, people):
+            fh.write(",".join(row(p, f.source_time - t0, rate)) + "\n")
             bar.update()
     return len(frames)

@@ -45,7 +45,7 @@ def model_path() -> Path:
 
 class FaceEmbedder:
     """One loaded descriptor network. embed() costs tens of milliseconds: call it a few times a
-    second per person (the Recogniser's `due`), never on every frame."""
+    second per person (identity/worker.py), never on every frame."""
 
     def __init__(self):
         try:

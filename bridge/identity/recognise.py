@@ -61,14 +61,14 @@ class _Track:
     similarity: float = float("nan")
     pending: str | None = None
     votes: int = 0
-    last_t: float = float("-inf")
 
 
 @dataclass
 class Recogniser:
     """Labels tracked people (by the tracker's person id) with a name or `unknown`.
 
-    Per frame, ask `due(person_id, t)`; only then embed that person's face and pass it to `update`."""
+    Its `update` is called with a person's descriptor a few times a second at most (identity/worker.py
+    schedules the looks, off the frame path)."""
     templates: Templates
     settings: RecogniserSettings = field(default_factory=RecogniserSettings)
     _tracks: dict[int, _Track] = field(default_factory=dict, init=False)
@@ -82,13 +82,8 @@ class Recogniser:
             return UNKNOWN, name, dist
         return None, name, dist
 
-    def due(self, person_id: int, t: float) -> bool:
-        last = self._tracks[person_id].last_t if person_id in self._tracks else float("-inf")
-        return t - last >= self.settings.interval_s
-
-    def update(self, person_id: int, embedding: np.ndarray, t: float) -> Identity:
+    def update(self, person_id: int, embedding: np.ndarray) -> Identity:
         tr = self._tracks.setdefault(person_id, _Track())
-        tr.last_t = t
         vote, nearest, dist = self.vote(embedding)
         if vote is None or vote == tr.label:
             tr.pending, tr.votes = None, 0

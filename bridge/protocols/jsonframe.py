@@ -17,7 +17,7 @@ import numpy as np
 from .. import __version__
 from ..frame import AvatarFrame, Person
 
-SCHEMA_VERSION = 2  # 2: frames carry a list of people
+SCHEMA_VERSION = 3  # 2: frames carry a list of people; 3: each with its slot, name and box, and the hello the routes
 # command -> {argument: (type, required)}; the types are JSON's: bool, number, str, dict of numbers.
 COMMANDS: dict[str, dict[str, tuple[str, bool]]] = {
     "calibrate": {}, "reload_config": {}, "pause": {}, "resume": {}, "ping": {},
@@ -32,8 +32,10 @@ MAX_CONTROL_BYTES = 4096
 MAX_NAME = 64
 
 
-def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool, avatar: dict | None = None) -> str:
-    """`avatar`: the match report (avatar_match.MatchReport.as_dict) when the sidecar has one."""
+def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: bool, avatar: dict | None = None,
+          people: dict | None = None) -> str:
+    """`avatar`: the match report (avatar_match.MatchReport.as_dict) when the sidecar has one;
+    `people`: how many people are tracked and where each slot's (or name's) output goes (routes_hello)."""
     msg = {
         "type": "hello", "v": SCHEMA_VERSION, "server": "avatar-bridge", "version": __version__,
         "channels": {"blendshapes": list(blend_names), "bones": list(bone_names)},
@@ -41,6 +43,8 @@ def hello(blend_names: tuple[str, ...], bone_names: tuple[str, ...], mirror: boo
     }
     if avatar is not None:
         msg["avatar"] = avatar
+    if people is not None:
+        msg["people"] = people
     return json.dumps(msg, separators=(",", ":"))
 
 
@@ -57,7 +61,9 @@ def person_message(p: Person) -> dict:
     b = 26 + 7 * nb
     r = p.parameters
     return {
-        "id": p.id,
+        "id": p.id, "slot": p.slot, "name": p.name,
+        "similarity": None if p.similarity != p.similarity else round(float(p.similarity), 4),
+        "box": None if p.box is None else np.round(p.box, 4).tolist(),
         "face": {
             "found": face.found, "presence": round(float(face.presence), 4),
             "head_rot": flat[0:4], "head_pos": flat[4:7], "eye_left": flat[7:11], "eye_right": flat[11:15],
@@ -153,13 +159,18 @@ def reply(id: str | int | None, command: str | None, ok: bool, message: str) -> 
 
 
 def preview_message(seq: int, jpeg_b64: str, width: int, height: int, landmarks: list[float], pose: list[float],
-                    pose_visibility: list[float], hands: list[dict]) -> str:
+                    pose_visibility: list[float], hands: list[dict], people: list[dict] | None = None) -> str:
     """A downscaled camera image (JPEG, base64) with what the trackers found in it, so a viewer can
     draw it: face, pose and hand landmarks as flat x, y pairs in normalized image coordinates, the
-    pose's per-point visibility (off-image points fall outside 0..1), and each hand's side."""
-    return json.dumps({"type": "preview", "v": SCHEMA_VERSION, "seq": seq, "w": width, "h": height,
-                       "jpeg": jpeg_b64, "landmarks": landmarks, "pose": pose, "pose_visibility": pose_visibility,
-                       "hands": hands}, separators=(",", ":"))
+    pose's per-point visibility (off-image points fall outside 0..1), and each hand's side.
+    `people` (schema 3): every tracked person in slot order, each {id, slot, name, similarity, box} and
+    their own landmarks, pose, pose_visibility and hands; the top-level ones are the first person's."""
+    msg = {"type": "preview", "v": SCHEMA_VERSION, "seq": seq, "w": width, "h": height,
+           "jpeg": jpeg_b64, "landmarks": landmarks, "pose": pose, "pose_visibility": pose_visibility,
+           "hands": hands}
+    if people is not None:
+        msg["people"] = people
+    return json.dumps(msg, separators=(",", ":"))
 
 
 def schema() -> dict:

@@ -30,6 +30,19 @@ class Observations:
     hands_ran: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
 
+    def box(self, min_visibility: float = 0.5) -> np.ndarray | None:
+        """(x0, y0, x1, y1), normalized, around everything tracked of the person: face, the pose
+        points likely visible, hands; None when nothing is."""
+        pts = [self.face.landmarks[:, :2]] if self.face is not None else []
+        if self.pose is not None:
+            pts.append(self.pose.landmarks[self.pose.visibility >= min_visibility, :2])
+        pts += [hand.landmarks[:, :2] for hand in self.hands]
+        pts = [p for p in pts if len(p)]
+        if not pts:
+            return None
+        p = np.concatenate(pts)
+        return np.r_[p.min(0), p.max(0)].astype(np.float64)
+
 
 class Trackers:
     def __init__(self, cfg: Config, still_images: bool, face: FaceTracker | None = None):

@@ -39,15 +39,21 @@ namespace AvatarBridge.Editor
             }
             EditorGUILayout.LabelField("Packets / frames", receiver.PacketsReceived + " / " + receiver.FramesDecoded);
             EditorGUILayout.LabelField("Malformed (ignored)", receiver.BadPackets.ToString());
+            string followed = string.IsNullOrEmpty(receiver.FollowName) ? "slot " + receiver.FollowSlot : "\"" + receiver.FollowName + "\"";
             if (receiver.Transport == TransportKind.WebSocket && receiver.FramesWithoutPerson > 0)
             {
-                EditorGUILayout.LabelField("Frames without person " + receiver.PersonId, receiver.FramesWithoutPerson.ToString());
+                EditorGUILayout.LabelField("Frames without " + followed, receiver.FramesWithoutPerson.ToString());
             }
 
             HelloData hello = receiver.Hello;
             if (hello != null)
             {
                 EditorGUILayout.LabelField("Server", hello.Server + " " + hello.Version + (hello.Mirror ? " (mirrored)" : " (first person)"));
+                if (hello.MaxPeople > 0 && string.IsNullOrEmpty(receiver.FollowName) && receiver.FollowSlot > hello.MaxPeople)
+                {
+                    EditorGUILayout.HelpBox("The sidecar tracks " + hello.MaxPeople + " people, so slot " + receiver.FollowSlot
+                        + " never has anyone: start it with --people " + receiver.FollowSlot + " or choose a lower slot.", MessageType.Warning);
+                }
             }
             if (receiver.Transport == TransportKind.WebSocket)
             {
@@ -75,6 +81,12 @@ namespace AvatarBridge.Editor
                 return;
             }
             EditorGUILayout.LabelField("Frame", "#" + frame.Sequence + (frame.TrackingStatus == 0 || (frame.HasFace && !frame.Face.Found) ? "  (face lost)" : ""));
+            if (frame.Source == FrameSource.WebSocket)
+            {
+                EditorGUILayout.LabelField("Person", "id " + frame.PersonId + ", slot " + frame.PersonSlot
+                    + (frame.PersonName != null ? ", " + frame.PersonName : "")
+                    + (float.IsNaN(frame.PersonSimilarity) ? "" : " (" + frame.PersonSimilarity.ToString("0.00") + ")"));
+            }
             showBones = EditorGUILayout.Foldout(showBones, "Bones (" + frame.BoneCount + ")", true);
             if (showBones)
             {

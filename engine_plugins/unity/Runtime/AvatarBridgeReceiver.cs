@@ -29,8 +29,12 @@ namespace AvatarBridge
         [Tooltip("The sidecar's WebSocket address.")]
         [SerializeField] private string webSocketUrl = DefaultWebSocketUrl;
 
-        [Tooltip("Which tracked person to follow: the id in the WebSocket frames' people list (0 is the first, and for now only, person). Give each avatar its own receiver and id once the sidecar tracks several people. VMC carries one person and ignores this.")]
-        [SerializeField] private int personId;
+        [Tooltip("Which tracked person to follow over the WebSocket: the one in this slot (1 is the first person, the only one of a one-person run). With several people, give each avatar its own receiver and slot. VMC ignores this: the sidecar sends each slot to its own port.")]
+        [Range(1, WsMessageDecoder.MaxSlot)]
+        [SerializeField] private int followSlot = 1;
+
+        [Tooltip("Follow the person with this enrolled name wherever they are, instead of the slot; empty follows the slot. While nobody has the name, the avatar holds its last pose (never someone else's). WebSocket only.")]
+        [SerializeField] private string followName = "";
 
         [Tooltip("Log a warning the first time each kind of malformed packet arrives.")]
         [SerializeField] private bool logBadPackets = true;
@@ -72,23 +76,36 @@ namespace AvatarBridge
         }
 
         /// <summary>
-        /// The person this receiver follows (WebSocket <c>people[].id</c>, default 0); frames without
-        /// that person leave <see cref="LatestFrame"/> as it was. Changing it needs no reconnect.
+        /// The slot of the person this receiver follows while <see cref="FollowName"/> is empty
+        /// (1..4, default 1). Frames without that person leave <see cref="LatestFrame"/> as it was.
+        /// Changing it needs no reconnect.
         /// </summary>
-        public int PersonId
+        public int FollowSlot
         {
-            get { return personId; }
+            get { return followSlot; }
             set
             {
-                personId = Math.Max(0, value);
-                if (connection != null)
-                {
-                    connection.PersonId = personId;
-                }
+                followSlot = Mathf.Clamp(value, 1, WsMessageDecoder.MaxSlot);
+                ApplyFollow();
             }
         }
 
-        /// <summary>WebSocket frames received that did not hold <see cref="PersonId"/>.</summary>
+        /// <summary>
+        /// When not empty, the receiver follows the person with this enrolled name wherever they are
+        /// (slot ignored); while nobody has it, <see cref="LatestFrame"/> stays as it was. Changing it
+        /// needs no reconnect.
+        /// </summary>
+        public string FollowName
+        {
+            get { return followName; }
+            set
+            {
+                followName = value ?? "";
+                ApplyFollow();
+            }
+        }
+
+        /// <summary>WebSocket frames received that did not hold the person followed.</summary>
         public long FramesWithoutPerson
         {
             get { return connection != null ? connection.FramesWithoutPerson : 0; }
@@ -185,11 +202,9 @@ namespace AvatarBridge
         private void OnValidate()
         {
             vmcPort = Mathf.Clamp(vmcPort, 1, 65535);
-            personId = Math.Max(0, personId);
-            if (connection != null)
-            {
-                connection.PersonId = personId;
-            }
+            followSlot = Mathf.Clamp(followSlot, 1, WsMessageDecoder.MaxSlot);
+            followName = followName ?? "";
+            ApplyFollow();
             if (connection != null && (connectedTransport != transport || connectedPort != vmcPort || connectedUrl != webSocketUrl))
             {
                 Restart();
@@ -268,8 +283,17 @@ namespace AvatarBridge
             connectedPort = vmcPort;
             connectedUrl = webSocketUrl;
             connection = new BridgeConnection(transport, vmcPort, webSocketUrl);
-            connection.PersonId = Math.Max(0, personId);
+            ApplyFollow();
             connection.Start();
+        }
+
+        private void ApplyFollow()
+        {
+            if (connection != null)
+            {
+                connection.FollowSlot = Mathf.Clamp(followSlot, 1, WsMessageDecoder.MaxSlot);
+                connection.FollowName = followName;
+            }
         }
 
         private void StopConnection()

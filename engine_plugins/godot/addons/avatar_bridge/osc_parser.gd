@@ -20,8 +20,11 @@ extends RefCounted
 ## "position": Vector3}), [code]root[/code] ({"rotation", "position"}), [code]events[/code]
 ## (Array of Dictionary, WebSocket only), [code]face[/code] (WebSocket only:
 ## head_rotation, head_position, eye_left, eye_right, eye_angles), [code]timings_ms[/code]
-## (WebSocket only), [code]person_id[/code] (int: which person of the WebSocket frame's
-## [code]people[/code] list this is; 0 for VMC, which carries one person),
+## (WebSocket only), [code]person_id[/code] (int: the followed person's stable id; 0 in a
+## one-person run and for VMC), [code]slot[/code] (int 1..4: the avatar and outputs that person
+## drives; 0 for VMC, whose port says whose frames they are), [code]name[/code] (String: their
+## enrolled name or "unknown"; null without face identity, for VMC and schema 2),
+## [code]similarity[/code] (float: how sure the sidecar is of the name; NAN when it has not said),
 ## [code]parameters[/code] (WebSocket only: the person's [code][reactions][/code] VRChat
 ## parameters, name -> bool or float) and [code]vmc_ok[/code] (the /VMC/Ext/OK integers, VMC only).
 
@@ -33,8 +36,11 @@ enum VmcResult {
 	BAD_ARGUMENTS,  ## A known address whose arguments have the wrong count or types.
 }
 
-## WebSocket JSON schema version this parser understands ("v"): 2, frames carry a list of people.
-const SCHEMA_VERSION := 2
+## Newest WebSocket JSON schema version this parser reads ("v"): 3, each person of a frame has
+## its slot, name, similarity and box, and the hello may say where each slot's output goes.
+const SCHEMA_VERSION := 3
+## Oldest schema version still read: 2, frames carry a list of people (without slots or names).
+const OLDEST_SCHEMA_VERSION := 2
 ## Deepest bundle nesting accepted; deeper packets are rejected, not recursed into.
 const MAX_BUNDLE_DEPTH := 8
 ## "#bundle" followed by a NUL, the first 8 bytes of every OSC bundle.
@@ -72,6 +78,9 @@ static func new_frame(source: String) -> Dictionary:
 		"face": {},
 		"timings_ms": {},
 		"person_id": 0,
+		"slot": 0,
+		"name": null,
+		"similarity": NAN,
 		"parameters": {},
 		"vmc_ok": [],
 	}
@@ -121,8 +130,8 @@ static func apply_vmc_message(frame: Dictionary, address: String, args: Array) -
 ## it is not reported as an unknown type. Uses a [JSON] instance rather
 ## than [method JSON.parse_string], which prints an engine error for every malformed text.
 ## Unknown extra keys are tolerated (forward compatibility); missing or mistyped required
-## keys, another schema version "v" or another "type" are errors. Note that Godot's JSON
-## gives every number as a float: "seq": 42 arrives as 42.0.
+## keys, a schema version "v" other than 2 or 3, or another "type" are errors. Note that Godot's
+## JSON gives every number as a float: "seq": 42 arrives as 42.0.
 static func decode_json_message(text: String) -> Dictionary:
 	var json := JSON.new()
 	if json.parse(text) != OK:
@@ -138,14 +147,18 @@ static func decode_json_message(text: String) -> Dictionary:
 		return _json_result('missing "type"', "", message)
 	var kind: String = message["type"]
 	var version: Variant = message.get("v")
-	if not _is_number(version) or int(version) != SCHEMA_VERSION:
+	if (
+		not _is_integer(version)
+		or int(version) < OLDEST_SCHEMA_VERSION
+		or int(version) > SCHEMA_VERSION
+	):
 		return _json_result("unsupported schema version %s" % str(version), kind, message)
 	var error := ""
 	match kind:
 		"hello":
 			error = _check_hello(message)
 		"frame":
-			error = _check_frame(message)
+			error = _check_frame(message, int(version))
 		"reply":
 			error = _check_reply(message)
 		"preview":
@@ -155,20 +168,22 @@ static func decode_json_message(text: String) -> Dictionary:
 	return _json_result(error, kind, message)
 
 
-## Turns the person [param person_id] of a validated "frame" message (its [code]people[/code]
-## entry with that [code]id[/code]) into a frame Dictionary (see the class description), naming
-## its blendshape values and bones with [param hello]'s channel lists. Returns
-## {"ok": bool, "error": String, "frame": Dictionary}; an error when no hello was received yet
-## or when the person's arrays do not match the channel lists. A frame without that person is
-## not an error: "ok" is true and "frame" is empty (nothing to apply).
+## Turns the followed person of a validated "frame" message into a frame Dictionary (see the
+## class description), naming its blendshape values and bones with [param hello]'s channel lists:
+## the person named [param name] when that is not empty, wherever they are, else the one in
+## [param slot] (see [method find_person]). Returns {"ok": bool, "error": String, "frame":
+## Dictionary}; an error when no hello was received yet or when the person's arrays do not match
+## the channel lists. A frame without that person is not an error: "ok" is true and "frame" is
+## empty (nothing to apply; never someone else's values).
 static func frame_from_json(
-	message: Dictionary, hello: Dictionary, person_id: int = 0
+	message: Dictionary, hello: Dictionary, slot: int = 1, name: String = ""
 ) -> Dictionary:
 	if hello.is_empty():
 		return {"ok": false, "error": "frame received before hello", "frame": {}}
-	var person := find_person(message, person_id)
-	if person.is_empty():
+	var index := find_person(message, slot, name)
+	if index < 0:
 		return {"ok": true, "error": "", "frame": {}}
+	var person: Dictionary = (message["people"] as Array)[index]
 	var channels: Dictionary = hello["channels"]
 	var shape_names: Array = channels["blendshapes"]
 	var bone_names: Array = channels["bones"]
@@ -187,7 +202,11 @@ static func frame_from_json(
 	var frame := new_frame("websocket")
 	frame["seq"] = int(message["seq"])
 	frame["time"] = float(message["t"])
-	frame["person_id"] = person_id
+	frame["person_id"] = int(person["id"])
+	frame["slot"] = int(person.get("slot", index + 1))
+	frame["name"] = person.get("name")
+	var similarity: Variant = person.get("similarity")
+	frame["similarity"] = float(similarity) if _is_number(similarity) else NAN
 	var face_in: Dictionary = person["face"]
 	frame["found"] = bool(face_in["found"])
 	frame["presence"] = float(face_in["presence"])
@@ -218,14 +237,20 @@ static func frame_from_json(
 	return {"ok": true, "error": "", "frame": frame}
 
 
-## The [code]people[/code] entry of a validated "frame" message whose [code]id[/code] is
-## [param person_id] (the first one, should ids repeat), or {} when that person is absent.
-static func find_person(message: Dictionary, person_id: int) -> Dictionary:
+## The index in a validated "frame" message's [code]people[/code] of the person followed: the
+## first named [param name] when that is not empty (wherever they are; the slot is then
+## ignored), else the first in [param slot]; -1 when nobody matches. A schema 2 person has no
+## [code]slot[/code] or [code]name[/code]: its slot is its place in the list (1 the first).
+static func find_person(message: Dictionary, slot: int, name: String = "") -> int:
 	var people: Array = message["people"]
-	for person: Dictionary in people:
-		if int(person["id"]) == person_id:
-			return person
-	return {}
+	for i in people.size():
+		var person: Dictionary = people[i]
+		if name.is_empty():
+			if int(person.get("slot", i + 1)) == slot:
+				return i
+		elif typeof(person.get("name")) == TYPE_STRING and person["name"] == name:
+			return i
+	return -1
 
 
 ## A control message without arguments ({"type": command, "id": id}), as JSON text; see
@@ -482,10 +507,36 @@ static func _check_hello(message: Dictionary) -> String:
 		return 'hello: "commands" is not an array of strings'
 	if typeof(message.get("version")) != TYPE_STRING:
 		return 'hello: "version" is not a string'
+	if message.has("people"):
+		return _check_hello_people(message["people"])
 	return ""
 
 
-static func _check_frame(message: Dictionary) -> String:
+## The hello's optional "people": {"max": 1..4, "routes": [{"slot"|"name", "outputs"}]}.
+static func _check_hello_people(people: Variant) -> String:
+	if typeof(people) != TYPE_DICTIONARY:
+		return 'hello: "people" is not an object'
+	var people_dict: Dictionary = people
+	var most: Variant = people_dict.get("max")
+	if not _is_integer(most) or int(most) < 1:
+		return 'hello: "people.max" is not a positive integer'
+	var routes: Variant = people_dict.get("routes")
+	if typeof(routes) != TYPE_ARRAY:
+		return 'hello: "people.routes" is not an array'
+	for route: Variant in routes:
+		if typeof(route) != TYPE_DICTIONARY:
+			return 'hello: every "people.routes" entry must be an object'
+		var route_dict: Dictionary = route
+		if not _is_string_array(route_dict.get("outputs")):
+			return 'hello: every route needs "outputs" (an array of strings)'
+		if route_dict.has("slot") and not _is_positive_integer(route_dict["slot"]):
+			return 'hello: a route "slot" is not an integer from 1'
+		if route_dict.has("name") and typeof(route_dict["name"]) != TYPE_STRING:
+			return 'hello: a route "name" is not a string'
+	return ""
+
+
+static func _check_frame(message: Dictionary, version: int) -> String:
 	for key: String in ["seq", "t", "source_t"]:
 		if not _is_number(message.get(key)):
 			return 'frame: "%s" is not a number' % key
@@ -495,7 +546,7 @@ static func _check_frame(message: Dictionary) -> String:
 	for person: Variant in people:
 		if typeof(person) != TYPE_DICTIONARY:
 			return "frame: every person must be an object"
-		var person_error := _check_person(person)
+		var person_error := _check_person(person, version)
 		if not person_error.is_empty():
 			return person_error
 	if typeof(message.get("timings_ms")) != TYPE_DICTIONARY:
@@ -503,10 +554,14 @@ static func _check_frame(message: Dictionary) -> String:
 	return ""
 
 
-static func _check_person(person: Dictionary) -> String:
+static func _check_person(person: Dictionary, version: int) -> String:
 	var id: Variant = person.get("id")
-	if not _is_number(id) or float(id) < 0.0 or float(id) != floorf(float(id)):
+	if not _is_integer(id) or float(id) < 0.0:
 		return 'frame: every person needs an "id" (integer, 0 or more)'
+	if version >= 3:
+		var identity_error := _check_identity(person)
+		if not identity_error.is_empty():
+			return identity_error
 	var face: Variant = person.get("face")
 	if typeof(face) != TYPE_DICTIONARY:
 		return 'frame: "face" is not an object'
@@ -545,6 +600,23 @@ static func _check_person(person: Dictionary) -> String:
 	return ""
 
 
+## Schema 3's "slot", "name", "similarity" and "box" of one person.
+static func _check_identity(person: Dictionary) -> String:
+	if not _is_positive_integer(person.get("slot")):
+		return 'frame: every person needs a "slot" (integer, 1 or more)'
+	if typeof(person.get("name")) not in [TYPE_STRING, TYPE_NIL] or not person.has("name"):
+		return 'frame: every person needs a "name" (string or null)'
+	var similarity: Variant = person.get("similarity")
+	var similarity_ok := typeof(similarity) == TYPE_NIL or _is_number(similarity)
+	if not person.has("similarity") or not similarity_ok:
+		return 'frame: every person needs a "similarity" (number or null)'
+	var box: Variant = person.get("box")
+	var box_ok := typeof(box) == TYPE_NIL or _is_number_array(box, 4)
+	if not person.has("box") or not box_ok:
+		return 'frame: every person needs a "box" ([x0, y0, x1, y1] or null)'
+	return ""
+
+
 static func _check_face(face: Dictionary) -> String:
 	if typeof(face.get("found")) != TYPE_BOOL or not _is_number(face.get("presence")):
 		return 'frame: "face" needs "found" (boolean) and "presence" (number)'
@@ -572,6 +644,15 @@ static func _check_reply(message: Dictionary) -> String:
 static func _is_number(value: Variant) -> bool:
 	var kind := typeof(value)
 	return kind == TYPE_INT or kind == TYPE_FLOAT
+
+
+## A number with no fractional part (Godot's JSON gives every number as a float).
+static func _is_integer(value: Variant) -> bool:
+	return _is_number(value) and float(value) == floorf(float(value))
+
+
+static func _is_positive_integer(value: Variant) -> bool:
+	return _is_integer(value) and float(value) >= 1.0
 
 
 static func _all_of_type(values: Array, kind: int) -> bool:

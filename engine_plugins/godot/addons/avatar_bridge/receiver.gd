@@ -13,8 +13,9 @@ extends Node
 ## malformed packet never stops the game: it is dropped, counted in [member bad_packet_counts]
 ## and reported once per kind ([signal bad_packet] and one warning). Drivers
 ## ([AvatarBridgeDriver]) connect to [signal frame_received]; see [AvatarBridgeOscParser] for
-## the frame Dictionary. Over the WebSocket (schema 2: each frame lists its people) the receiver
-## follows the person [member person_id]. Values are in the wire's (Unity's) frame.
+## the frame Dictionary. Over the WebSocket (schema 3, and 2: each frame lists its people) the
+## receiver follows one person: the one named [member follow_name] when that is set, else the one
+## in [member follow_slot]. Values are in the wire's (Unity's) frame.
 
 ## The connection state changed; [param status] is a [enum Status] value.
 signal connection_changed(status: int)
@@ -70,11 +71,15 @@ const DEFAULT_WEBSOCKET_URL := "ws://127.0.0.1:8765"
 @export_group("WebSocket")
 ## The sidecar's WebSocket server.
 @export var websocket_url: String = DEFAULT_WEBSOCKET_URL
-## Which tracked person to follow: the [code]id[/code] in the frames' [code]people[/code] list
-## (0 is the first, and for now only, person). Give each avatar its own receiver and id once the
-## sidecar tracks several people. Frames without this person are skipped (nothing applied).
-## VMC carries one person and ignores this. Takes effect from the next message.
-@export_range(0, 64, 1, "or_greater") var person_id: int = 0
+## Which tracked person to follow: the one in this slot of the frames' [code]people[/code]
+## (1 is the first person, the only one of a one-person run); with several people, give each
+## avatar its own receiver and slot. VMC ignores this: the sidecar sends each slot to its own
+## port. Takes effect from the next message, with no reconnect.
+@export_range(1, 4) var follow_slot: int = 1
+## Follow the person with this enrolled name wherever they are, instead of [member follow_slot];
+## empty follows the slot. While nobody has the name, frames are skipped and the avatar holds its
+## last pose, never someone else's. Takes effect from the next message, with no reconnect.
+@export var follow_name: String = ""
 ## First delay before reconnecting after a failure; doubles up to [member reconnect_delay_max].
 @export_range(0.1, 10.0, 0.1, "suffix:s") var reconnect_delay_min: float = 0.5
 ## Longest delay between reconnection attempts.
@@ -88,6 +93,8 @@ var hello: Dictionary = {}
 var last_frame: Dictionary = {}
 ## Bad packets dropped so far, by kind.
 var bad_packet_counts: Dictionary = {}
+## WebSocket frames that did not hold the person followed (so nothing was applied for them).
+var frames_without_person: int = 0
 
 var _running: bool = false
 var _transport: AvatarBridgeTransport = null
@@ -244,12 +251,15 @@ func _handle_text(packet: PackedByteArray) -> Dictionary:
 		"reply":
 			reply_received.emit(message)
 		"frame":
-			var result := AvatarBridgeOscParser.frame_from_json(message, hello, person_id)
+			var result := AvatarBridgeOscParser.frame_from_json(
+				message, hello, follow_slot, follow_name
+			)
 			if not result["ok"]:
 				_report_bad("frame", result["error"])
 				return {}
 			var frame: Dictionary = result["frame"]
 			if frame.is_empty():
+				frames_without_person += 1
 				return {}
 			var events: Array = frame["events"]
 			for event: Dictionary in events:

@@ -108,7 +108,7 @@ namespace AvatarBridge.Protocol
 
         /// <summary>
         /// True once <c>/VMC/Ext/Blend/Apply</c> ended the frame, or a complete JSON frame held the
-        /// decoder's person; false for a JSON frame without that person (nothing to apply).
+        /// person the decoder follows; false for a JSON frame without them (nothing to apply).
         /// </summary>
         public bool Applied;
 
@@ -120,10 +120,27 @@ namespace AvatarBridge.Protocol
         public float[] TimingValues = new float[8];
 
         /// <summary>
-        /// The id of the person this frame holds: the WebSocket frame's <c>people[].id</c> that the
-        /// decoder picked (its <see cref="WsMessageDecoder.PersonId"/>); 0 for VMC, which carries one person.
+        /// The person this frame holds, the one the decoder follows (<see cref="WsMessageDecoder.FollowSlot"/>
+        /// or <see cref="WsMessageDecoder.FollowName"/>): their WebSocket <c>people[].id</c>, stable
+        /// through a run and never reused (0 in a one-person run, and for VMC, which does not say).
         /// </summary>
         public int PersonId;
+
+        /// <summary>
+        /// The person's slot, 1..4: which avatar and outputs they drive (a person who leaves and comes
+        /// back keeps it); a schema 2 person has the slot of its place in the list. 0 for VMC, whose
+        /// port says whose frames they are (the sidecar's base port + slot - 1).
+        /// </summary>
+        public int PersonSlot;
+
+        /// <summary>
+        /// The person's enrolled name, "unknown" for a face not enrolled, or null when the sidecar runs
+        /// without face identity (and for VMC and schema 2). Interned: the same name is the same string.
+        /// </summary>
+        public string PersonName;
+
+        /// <summary>How sure the sidecar is of <see cref="PersonName"/> (1 - face descriptor distance); NaN when it has not said.</summary>
+        public float PersonSimilarity;
 
         /// <summary>
         /// The person's <c>[reactions]</c> VRChat avatar parameters (WebSocket <c>parameters</c>):
@@ -157,10 +174,13 @@ namespace AvatarBridge.Protocol
             ClearPerson();
         }
 
-        /// <summary>Forgets what belongs to the person (face, shapes, bones, root, events, parameters) and keeps the frame's header.</summary>
+        /// <summary>Forgets what belongs to the person (who they are, face, shapes, bones, root, events, parameters) and keeps the frame's header.</summary>
         public void ClearPerson()
         {
             PersonId = 0;
+            PersonSlot = 0;
+            PersonName = null;
+            PersonSimilarity = float.NaN;
             HasFace = false;
             Face = default(FaceData);
             BlendCount = 0;

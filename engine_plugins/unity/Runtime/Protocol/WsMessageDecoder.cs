@@ -29,7 +29,11 @@ namespace AvatarBridge.Protocol
         public readonly bool Mirror;
         public readonly string[] Commands;
 
-        public HelloData(int schemaVersion, string server, string version, string[] blendshapeNames, string[] boneNames, bool mirror, string[] commands)
+        /// <summary>How many people the sidecar tracks (hello <c>people.max</c>, schema 3); 0 when it does not say.</summary>
+        public readonly int MaxPeople;
+
+        public HelloData(int schemaVersion, string server, string version, string[] blendshapeNames, string[] boneNames, bool mirror, string[] commands,
+            int maxPeople = 0)
         {
             SchemaVersion = schemaVersion;
             Server = server;
@@ -38,6 +42,7 @@ namespace AvatarBridge.Protocol
             BoneNames = boneNames;
             Mirror = mirror;
             Commands = commands;
+            MaxPeople = maxPeople;
         }
     }
 
@@ -60,17 +65,25 @@ namespace AvatarBridge.Protocol
     }
 
     /// <summary>
-    /// Decodes the WebSocket JSON messages of schema version 2 (bridge/protocols/frame.schema.json).
-    /// A frame carries a list of <c>people</c>, each with a stable <c>id</c>; the decoder keeps the
-    /// one whose id is <see cref="PersonId"/> and skips the others. Their bare value arrays are
-    /// aligned with the last <c>hello</c>'s channel names, so the decoder keeps that hello. Unknown
-    /// keys are skipped, so a newer sidecar that adds fields still works; wrong types, wrong array
-    /// lengths and other schema versions (1 included) are rejected with an error instead of
+    /// Decodes the WebSocket JSON messages of schema versions 3 and 2 (bridge/protocols/frame.schema.json).
+    /// A frame carries a list of <c>people</c> in slot order, each with a stable <c>id</c>, its
+    /// <c>slot</c> and, while the sidecar runs face identity, its <c>name</c>. The decoder keeps the
+    /// one it follows, the person named <see cref="FollowName"/> when that is set (wherever they
+    /// stand) and else the one in <see cref="FollowSlot"/>, and skips the others; schema 2 persons have
+    /// no slot or name keys and take the slot of their place in the list. Their bare value arrays
+    /// are aligned with the last <c>hello</c>'s channel names, so the decoder keeps that hello.
+    /// Unknown keys are skipped, so a newer sidecar that adds fields still works; wrong types, wrong
+    /// array lengths and other schema versions (1 included) are rejected with an error instead of
     /// producing a half-valid frame. One instance per connection, one thread.
     /// </summary>
     public sealed class WsMessageDecoder
     {
-        public const int SchemaVersion = 2;
+        /// <summary>The newest schema this decoder reads; <see cref="OldestSchemaVersion"/> is the oldest.</summary>
+        public const int SchemaVersion = 3;
+        public const int OldestSchemaVersion = 2;
+
+        /// <summary>The most people a sidecar tracks, so the highest slot.</summary>
+        public const int MaxSlot = 4;
         public const int MaxChannels = 1024;
         public const int MaxEvents = 64;
         public const int MaxPeople = 64;
@@ -114,6 +127,9 @@ namespace AvatarBridge.Protocol
         private static readonly byte[] KMessage = Ascii("message");
         private static readonly byte[] KPeople = Ascii("people");
         private static readonly byte[] KParameters = Ascii("parameters");
+        private static readonly byte[] KSlot = Ascii("slot");
+        private static readonly byte[] KSimilarity = Ascii("similarity");
+        private static readonly byte[] KMax = Ascii("max");
 
         private readonly JsonReader reader = new JsonReader();
         private readonly StringCache names;
@@ -130,7 +146,8 @@ namespace AvatarBridge.Protocol
         private bool sawBlend;
         private bool sawBoneRot;
         private bool sawBonePos;
-        private volatile int personId;
+        private volatile int followSlot = 1;
+        private volatile string followName;
         private DecodeResult error;
 
         public WsMessageDecoder(StringCache names)
@@ -145,22 +162,35 @@ namespace AvatarBridge.Protocol
         public ReplyData LastReply { get; private set; }
 
         /// <summary>
-        /// The <c>id</c> of the person in each frame's <c>people</c> list to decode (0, the default, is
-        /// the single person of a one-person run). May be changed from another thread; it applies
-        /// from the next message.
+        /// The slot of the person to decode when <see cref="FollowName"/> is not set: 1 (the default)
+        /// is the first person, the only one of a one-person run. May be changed from another thread;
+        /// it applies from the next message.
         /// </summary>
-        public int PersonId
+        public int FollowSlot
         {
-            get { return personId; }
-            set { personId = value; }
+            get { return followSlot; }
+            set { followSlot = value; }
         }
 
         /// <summary>
-        /// Decodes one message. A frame's person <see cref="PersonId"/> is written into
-        /// <paramref name="frame"/> (which is cleared first and is only meaningful when the result is
-        /// ok and the kind is Frame); when the frame has no such person the result is still ok but
-        /// <see cref="FrameData.Applied"/> stays false, so there is nothing to apply. A hello updates
-        /// <see cref="Hello"/>; a reply sets <see cref="LastReply"/>. Never throws.
+        /// When set (not null or empty), the decoder follows the person with this <c>name</c> wherever
+        /// they are and ignores <see cref="FollowSlot"/>; a frame where nobody has the name holds
+        /// nobody (nothing to apply), never someone else. Compared exactly (ordinal). May be changed
+        /// from another thread; it applies from the next message.
+        /// </summary>
+        public string FollowName
+        {
+            get { return followName; }
+            set { followName = string.IsNullOrEmpty(value) ? null : value; }
+        }
+
+        /// <summary>
+        /// Decodes one message. A frame's followed person (<see cref="FollowName"/>, else
+        /// <see cref="FollowSlot"/>) is written into <paramref name="frame"/> (which is cleared first and
+        /// is only meaningful when the result is ok and the kind is Frame); when the frame does not
+        /// hold them the result is still ok but <see cref="FrameData.Applied"/> stays false, so there
+        /// is nothing to apply. A hello updates <see cref="Hello"/>; a reply sets <see cref="LastReply"/>.
+        /// Never throws.
         /// </summary>
         public DecodeResult Decode(byte[] data, int offset, int length, FrameData frame, out WsMessageKind kind)
         {
@@ -177,7 +207,9 @@ namespace AvatarBridge.Protocol
             long version = -1;
             bool sawChannels = false, sawPeople = false, foundPerson = false;
             bool mirror = false, ok = false;
-            int wanted = personId;
+            int wantedSlot = followSlot;
+            string wantedName = followName;
+            int maxPeople = 0;
             string server = null, serverVersion = null, replyId = null, replyCommand = null, replyMessage = null;
 
             if (reader.Read() != JsonToken.BeginObject)
@@ -243,10 +275,26 @@ namespace AvatarBridge.Protocol
                 }
                 else if (reader.ValueEquals(KPeople))
                 {
-                    sawPeople = true;
-                    if (!ReadPeople(frame, wanted, out foundPerson))
+                    // A frame's people list, or the hello's {max, routes}.
+                    JsonToken p = reader.Read();
+                    if (p == JsonToken.BeginObject)
                     {
-                        return error;
+                        if (!ReadHelloPeople(out maxPeople))
+                        {
+                            return error;
+                        }
+                    }
+                    else if (p != JsonToken.BeginArray)
+                    {
+                        return WrongType("'people' must be an array of objects (a frame's) or an object (a hello's)");
+                    }
+                    else
+                    {
+                        sawPeople = true;
+                        if (!ReadPeople(frame, wantedSlot, wantedName, out foundPerson))
+                        {
+                            return error;
+                        }
                     }
                 }
                 else if (reader.ValueEquals(KTimings))
@@ -333,9 +381,9 @@ namespace AvatarBridge.Protocol
             {
                 return Fail(ProtocolError.MissingType, "message has no 'type'");
             }
-            if (version != SchemaVersion)
+            if (version < OldestSchemaVersion || version > SchemaVersion)
             {
-                return Fail(ProtocolError.UnsupportedVersion, "schema version 'v' is missing or not 2 (this package reads the people list of schema 2): update the package or the sidecar");
+                return Fail(ProtocolError.UnsupportedVersion, "schema version 'v' is missing or not 2 or 3 (this package reads the people lists of schemas 2 and 3): update the package or the sidecar");
             }
             switch (kind)
             {
@@ -344,7 +392,8 @@ namespace AvatarBridge.Protocol
                     {
                         return WrongType("hello without 'channels'");
                     }
-                    Hello = new HelloData((int)version, server, serverVersion, helloBlendNames.ToArray(), helloBoneNames.ToArray(), mirror, helloCommands.ToArray());
+                    Hello = new HelloData((int)version, server, serverVersion, helloBlendNames.ToArray(), helloBoneNames.ToArray(), mirror, helloCommands.ToArray(),
+                        maxPeople);
                     return DecodeResult.Success;
                 case WsMessageKind.Reply:
                     LastReply = new ReplyData(replyId, replyCommand, ok, replyMessage ?? "");
@@ -358,19 +407,19 @@ namespace AvatarBridge.Protocol
 
         private DecodeResult FinishFrame(FrameData frame, bool sawPeople, bool foundPerson)
         {
+            if (!sawPeople)
+            {
+                return Fail(ProtocolError.WrongValueType, "frame without a 'people' array");
+            }
             HelloData hello = Hello;
             if (hello == null)
             {
                 return Fail(ProtocolError.FrameBeforeHello, "frame received before any hello: its arrays have no channel names");
             }
-            if (!sawPeople)
-            {
-                return Fail(ProtocolError.WrongValueType, "frame without a 'people' array");
-            }
             frame.Source = FrameSource.WebSocket;
             if (!foundPerson)
             {
-                // Not an error: this receiver's person is not tracked in this frame. Nothing to apply.
+                // Not an error: the person this receiver follows is not in this frame. Nothing to apply.
                 frame.ClearPerson();
                 return DecodeResult.Success;
             }
@@ -398,16 +447,13 @@ namespace AvatarBridge.Protocol
         }
 
         /// <summary>
-        /// Reads the <c>people</c> array: persons are decoded in order until the one whose id is
-        /// <paramref name="wanted"/>; the ones after it are skipped unread.
+        /// Reads the <c>people</c> array (its '[' already read): persons are decoded in order until the
+        /// one followed (named <paramref name="wantedName"/> when that is not null, else in slot
+        /// <paramref name="wantedSlot"/>); the ones after it are skipped unread.
         /// </summary>
-        private bool ReadPeople(FrameData frame, int wanted, out bool found)
+        private bool ReadPeople(FrameData frame, int wantedSlot, string wantedName, out bool found)
         {
             found = false;
-            if (reader.Read() != JsonToken.BeginArray)
-            {
-                return WrongTypeBool("'people' must be an array of objects");
-            }
             int count = 0;
             while (reader.Read() != JsonToken.EndArray)
             {
@@ -427,7 +473,7 @@ namespace AvatarBridge.Protocol
                     }
                     continue;
                 }
-                if (!ReadPerson(frame, wanted, out found))
+                if (!ReadPerson(frame, count, wantedSlot, wantedName, out found))
                 {
                     return false;
                 }
@@ -436,39 +482,51 @@ namespace AvatarBridge.Protocol
         }
 
         /// <summary>
-        /// Reads one person object (its '{' already read). Its values go into <paramref name="frame"/>
-        /// and the decoder's scratch arrays; a person with another id is forgotten again, and as soon
-        /// as its id is known not to match, the rest of it is skipped.
+        /// Reads one person object (its '{' already read), the <paramref name="position"/>-th of the
+        /// list (1-based: the slot of a schema 2 person, which has no <c>slot</c>). Its values go into
+        /// <paramref name="frame"/> and the decoder's scratch arrays; a person not followed is
+        /// forgotten again, and as soon as its slot or name shows that, the rest of it is skipped.
         /// </summary>
-        private bool ReadPerson(FrameData frame, int wanted, out bool match)
+        private bool ReadPerson(FrameData frame, int position, int wantedSlot, string wantedName, out bool match)
         {
             match = false;
             ForgetPerson(frame);
-            bool sawId = false, other = false;
+            bool byName = wantedName != null;
+            long id = -1;
+            int slot = position;
+            string name = null;
+            float similarity = float.NaN;
+            bool other = false;
             while (NextProperty())
             {
                 bool okValue;
                 if (reader.ValueEquals(KId))
                 {
-                    long id;
                     if (reader.Read() != JsonToken.Number || !reader.TryGetLong(out id) || id < 0 || id > int.MaxValue)
                     {
                         return WrongTypeBool("a person's 'id' must be a non-negative integer");
                     }
-                    sawId = true;
-                    if (id != wanted)
-                    {
-                        other = true;
-                        while (NextProperty())
-                        {
-                            if (!SkipValue())
-                            {
-                                return false;
-                            }
-                        }
-                        break;
-                    }
                     okValue = true;
+                }
+                else if (reader.ValueEquals(KSlot))
+                {
+                    long n;
+                    if (reader.Read() != JsonToken.Number || !reader.TryGetLong(out n) || n < 1 || n > MaxPeople)
+                    {
+                        return WrongTypeBool("a person's 'slot' must be an integer from 1");
+                    }
+                    slot = (int)n;
+                    other = !byName && slot != wantedSlot;
+                    okValue = true;
+                }
+                else if (reader.ValueEquals(KName))
+                {
+                    okValue = ReadCachedString(true, out name);
+                    other = byName && !string.Equals(name, wantedName, System.StringComparison.Ordinal);
+                }
+                else if (reader.ValueEquals(KSimilarity))
+                {
+                    okValue = ReadOptionalNumber(out similarity);
                 }
                 else if (reader.ValueEquals(KFace))
                 {
@@ -503,23 +561,61 @@ namespace AvatarBridge.Protocol
                 {
                     return false;
                 }
+                if (other)
+                {
+                    while (NextProperty())
+                    {
+                        if (!SkipValue())
+                        {
+                            return false;
+                        }
+                    }
+                    break;
+                }
             }
             if (!error.Ok)
             {
                 return false;
             }
-            if (!sawId)
-            {
-                return WrongTypeBool("a person without an integer 'id'");
-            }
-            if (other)
+            // Decided here when the key that says it was absent: no slot (schema 2) is the place in the list, no name is nobody named.
+            if (other || (byName ? !string.Equals(name, wantedName, System.StringComparison.Ordinal) : slot != wantedSlot))
             {
                 ForgetPerson(frame);
                 return true;
             }
-            frame.PersonId = wanted;
+            if (id < 0)
+            {
+                return WrongTypeBool("a person without an integer 'id'");
+            }
+            frame.PersonId = (int)id;
+            frame.PersonSlot = slot;
+            frame.PersonName = name;
+            frame.PersonSimilarity = similarity;
             match = true;
             return true;
+        }
+
+        /// <summary>Reads the hello's <c>people</c> object (its '{' already read): <c>max</c>; the routes are for people, not for the decoder.</summary>
+        private bool ReadHelloPeople(out int max)
+        {
+            max = 0;
+            while (NextProperty())
+            {
+                if (reader.ValueEquals(KMax))
+                {
+                    long n;
+                    if (reader.Read() != JsonToken.Number || !reader.TryGetLong(out n) || n < 1 || n > MaxPeople)
+                    {
+                        return WrongTypeBool("hello 'people.max' must be a positive integer");
+                    }
+                    max = (int)n;
+                }
+                else if (!SkipValue())
+                {
+                    return false;
+                }
+            }
+            return error.Ok;
         }
 
         /// <summary>Drops what a person put into the frame and the scratch arrays.</summary>
@@ -958,6 +1054,28 @@ namespace AvatarBridge.Protocol
             {
                 return FailBool(ProtocolError.BadNumber, "number out of range");
             }
+            return true;
+        }
+
+        /// <summary>A number, or null (then NaN).</summary>
+        private bool ReadOptionalNumber(out float value)
+        {
+            value = float.NaN;
+            JsonToken t = reader.Read();
+            if (t == JsonToken.Null)
+            {
+                return true;
+            }
+            double v;
+            if (t != JsonToken.Number)
+            {
+                return t == JsonToken.Error ? FailBool(reader.Error) : WrongTypeBool("expected a number or null");
+            }
+            if (!reader.TryGetDouble(out v))
+            {
+                return FailBool(ProtocolError.BadNumber, "number out of range");
+            }
+            value = (float)v;
             return true;
         }
 

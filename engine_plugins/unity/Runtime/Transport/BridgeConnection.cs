@@ -38,7 +38,8 @@ namespace AvatarBridge
         private long packets;
         private long frames;
         private long framesWithoutPerson;
-        private volatile int personId;
+        private volatile int followSlot = 1;
+        private volatile string followName;
         private int nextCommandId;
         private bool running;
 
@@ -102,8 +103,9 @@ namespace AvatarBridge
         }
 
         /// <summary>
-        /// WebSocket frames that did not hold the person <see cref="PersonId"/> (so nothing was
-        /// published for them); VMC carries a single person and never counts here.
+        /// WebSocket frames that did not hold the person followed (<see cref="FollowName"/> or
+        /// <see cref="FollowSlot"/>), so nothing was published for them; VMC carries a single person
+        /// and never counts here.
         /// </summary>
         public long FramesWithoutPerson
         {
@@ -111,21 +113,34 @@ namespace AvatarBridge
         }
 
         /// <summary>
-        /// Which person of the WebSocket frames' <c>people</c> list to follow, by its <c>id</c>
-        /// (default 0, the single person of a one-person run). Takes effect from the next message;
-        /// safe to set from any thread.
+        /// Which person of the WebSocket frames' <c>people</c> list to follow while
+        /// <see cref="FollowName"/> is not set: the one in this slot (1..4, default 1: the first
+        /// person, the only one of a one-person run). Takes effect from the next message, with no
+        /// reconnect; safe to set from any thread.
         /// </summary>
-        public int PersonId
+        public int FollowSlot
         {
-            get { return personId; }
+            get { return followSlot; }
             set
             {
-                if (value < 0)
+                if (value < 1 || value > WsMessageDecoder.MaxSlot)
                 {
-                    throw new ArgumentOutOfRangeException("value", "a person id is never negative");
+                    throw new ArgumentOutOfRangeException("value", "a slot is 1 to " + WsMessageDecoder.MaxSlot);
                 }
-                personId = value;
+                followSlot = value;
             }
+        }
+
+        /// <summary>
+        /// Follow the person with this enrolled name wherever they are, instead of a slot; null or
+        /// empty follows <see cref="FollowSlot"/>. While nobody in the frames has the name, nothing is
+        /// published (the avatar holds its last pose), never someone else's values. Takes effect from
+        /// the next message; safe to set from any thread.
+        /// </summary>
+        public string FollowName
+        {
+            get { return followName; }
+            set { followName = string.IsNullOrEmpty(value) ? null : value; }
         }
 
         public ErrorTally Errors
@@ -259,7 +274,8 @@ namespace AvatarBridge
         private void HandleMessage(byte[] buffer, int length)
         {
             WsMessageKind messageKind;
-            wsDecoder.PersonId = personId;
+            wsDecoder.FollowSlot = followSlot;
+            wsDecoder.FollowName = followName;
             DecodeResult r = wsDecoder.Decode(buffer, 0, length, pending, out messageKind);
             if (!r.Ok)
             {

@@ -28,7 +28,7 @@ namespace AvatarBridge.Tests
         {
             if (args.Length == 0)
             {
-                Console.Error.WriteLine("usage: harness (vmc|osc|garbage) FILE... | ws [--person ID] FILE... | selftest | commands | udp PORT | wsclient URL");
+                Console.Error.WriteLine("usage: harness (vmc|osc|garbage) FILE... | ws [--slot N] [--name NAME] FILE... | selftest | commands | udp PORT | wsclient URL");
                 return 2;
             }
             try
@@ -167,6 +167,9 @@ namespace AvatarBridge.Tests
             Console.WriteLine("frame.seq " + f.Sequence);
             Console.WriteLine("frame.applied " + f.Applied);
             Console.WriteLine("frame.person " + f.PersonId);
+            Console.WriteLine("frame.slot " + f.PersonSlot);
+            Console.WriteLine("frame.name " + (f.PersonName ?? "null"));
+            Console.WriteLine("frame.similarity " + (float.IsNaN(f.PersonSimilarity) ? "null" : F(f.PersonSimilarity)));
             if (!double.IsNaN(f.CaptureTime))
             {
                 Console.WriteLine("frame.t " + F(f.CaptureTime));
@@ -232,6 +235,7 @@ namespace AvatarBridge.Tests
             Console.WriteLine("hello.blendshapes " + string.Join(" ", h.BlendshapeNames));
             Console.WriteLine("hello.bones " + string.Join(" ", h.BoneNames));
             Console.WriteLine("hello.commands " + string.Join(" ", h.Commands));
+            Console.WriteLine("hello.max_people " + h.MaxPeople);
         }
 
         private static void Ws(string[] files)
@@ -239,10 +243,17 @@ namespace AvatarBridge.Tests
             var decoder = new WsMessageDecoder(new StringCache());
             var frame = new FrameData();
             int first = 0;
-            if (files.Length >= 2 && files[0] == "--person")
+            while (files.Length >= first + 2 && (files[first] == "--slot" || files[first] == "--name"))
             {
-                decoder.PersonId = int.Parse(files[1], CultureInfo.InvariantCulture);
-                first = 2;
+                if (files[first] == "--slot")
+                {
+                    decoder.FollowSlot = int.Parse(files[first + 1], CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    decoder.FollowName = files[first + 1];
+                }
+                first += 2;
             }
             for (int n = first; n < files.Length; n++)
             {
@@ -414,8 +425,17 @@ namespace AvatarBridge.Tests
                     Console.WriteLine(reply == null ? "reply none" : "reply " + (reply.Id ?? "null") + " " + (reply.Command ?? "null") + " " + reply.Ok + " " + reply.Message);
                 }
 
-                // Following a person the sidecar does not send: frames keep arriving, none is published.
-                connection.PersonId = 5;
+                // Whom to follow changes without a reconnect (the hello stays the same object): slot 2, then a
+                // name nobody has, whose frames keep arriving but are not published.
+                HelloData helloBefore = connection.Hello;
+                connection.FollowSlot = 2;
+                while (connection.TryTakeFrame(ref frame))
+                {
+                }
+                bool switched = WaitFor(() => connection.TryTakeFrame(ref frame) && frame.PersonSlot == 2, 10);
+                Console.WriteLine("switched " + switched + " id " + frame.PersonId + " slot " + frame.PersonSlot + " name " + (frame.PersonName ?? "null")
+                    + " same_hello " + ReferenceEquals(helloBefore, connection.Hello));
+                connection.FollowName = "nobody";
                 long decodedBefore = connection.FramesDecoded;
                 bool counted = WaitFor(() => connection.FramesWithoutPerson >= 3, 10);
                 while (connection.TryTakeFrame(ref frame))
@@ -621,7 +641,7 @@ namespace AvatarBridge.Tests
                 { "[1]", "NotAnObject" },
                 { "{\"v\":2}", "MissingType" },
                 { "{\"type\":\"frame\",\"v\":1,\"face\":{},\"blendshapes\":[]}", "UnsupportedVersion" },
-                { "{\"type\":\"frame\",\"v\":3,\"people\":[]}", "UnsupportedVersion" },
+                { "{\"type\":\"frame\",\"v\":4,\"people\":[]}", "UnsupportedVersion" },
                 { "{\"type\":\"hello\",\"v\":1,\"channels\":{}}", "UnsupportedVersion" },
                 { "{\"type\":\"reply\",\"ok\":true}", "UnsupportedVersion" },
                 { "{\"type\":\"bogus\",\"v\":2}", "UnknownMessageType" },
@@ -638,6 +658,13 @@ namespace AvatarBridge.Tests
                 { "{\"type\":\"frame\",\"v\":2,\"people\":[{\"id\":0,\"parameters\":{\"a\":\"on\"}}]}", "WrongValueType" },
                 { "{\"type\":\"frame\",\"v\":2,\"people\":[{\"id\":0,\"parameters\":[]}]}", "WrongValueType" },
                 { "{\"type\":\"hello\",\"v\":2,\"channels\":{\"blendshapes\":[1]}}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":[{\"id\":0,\"slot\":0}]}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":[{\"id\":0,\"slot\":\"1\"}]}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":[{\"id\":0,\"slot\":1,\"name\":5}]}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":[{\"id\":0,\"slot\":1,\"similarity\":\"high\"}]}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":[{\"slot\":1,\"name\":null}]}", "WrongValueType" },
+                { "{\"type\":\"frame\",\"v\":3,\"people\":7}", "WrongValueType" },
+                { "{\"type\":\"hello\",\"v\":3,\"channels\":{},\"people\":{\"max\":0,\"routes\":[]}}", "WrongValueType" },
             };
             for (int i = 0; i < badMessages.GetLength(0); i++)
             {
@@ -653,7 +680,7 @@ namespace AvatarBridge.Tests
             Check("ws frame without people", decoder.Decode(noPeople, 0, noPeople.Length, frame, out kind).Error == ProtocolError.WrongValueType);
             byte[] v1 = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":1,\"seq\":1,\"blendshapes\":[0.25,1]}");
             DecodeResult old = decoder.Decode(v1, 0, v1.Length, frame, out kind);
-            Check("ws v1 frame rejected, says what to do", old.Error == ProtocolError.UnsupportedVersion && old.Detail.Contains("not 2") && old.Detail.Contains("update"), old.ToString());
+            Check("ws v1 frame rejected, says what to do", old.Error == ProtocolError.UnsupportedVersion && old.Detail.Contains("not 2 or 3") && old.Detail.Contains("update"), old.ToString());
             byte[] reordered = Encoding.UTF8.GetBytes("{\"people\":[{\"blendshapes\":[0.25,1],\"bones\":{\"rot\":[[0,1,0,0]],\"pos\":[[1,2,3]]},\"future\":{\"x\":1},"
                 + "\"events\":[{\"type\":\"action\",\"name\":\"wave\"},{\"type\":\"expression\",\"name\":\"happy\",\"state\":\"start\",\"probability\":0.8,\"extra\":[1]}],"
                 + "\"parameters\":{\"Wave\":true,\"Happy\":0.75,\"Sad\":false},\"id\":0}],\"v\":2,\"type\":\"frame\",\"seq\":7}");
@@ -665,28 +692,63 @@ namespace AvatarBridge.Tests
             Check("ws parameters", frame.ParameterCount == 3 && frame.FindParameter("Happy") == 1 && frame.ParameterValues[1] == 0.75f && !frame.ParameterIsBool[1]
                 && frame.ParameterIsBool[0] && frame.ParameterValues[0] == 1f && frame.ParameterIsBool[2] && frame.ParameterValues[2] == 0f && frame.FindParameter("x") == -1);
 
-            // Several people: the decoder keeps the one whose id is PersonId, wherever its id key is.
+            // Several people (schema 2: no slot keys): the decoder follows the slot of each one's place in the list.
             byte[] two = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":2,\"seq\":8,\"people\":["
                 + "{\"blendshapes\":[0.1,0.2],\"events\":[{\"type\":\"action\",\"name\":\"wave\"}],\"parameters\":{\"A\":true},\"root\":{\"pos\":[1,1,1],\"rot\":[0,0,0,1]},\"id\":0},"
                 + "{\"id\":3,\"blendshapes\":[0.3,0.4],\"face\":{\"found\":true,\"presence\":0.5},\"parameters\":{\"B\":0.5}},"
-                + "{\"id\":4,\"blendshapes\":[\"not checked once 3 is found\"]}],\"timings_ms\":{\"total\":1}}");
-            decoder.PersonId = 3;
+                + "{\"id\":4,\"blendshapes\":[0.5,0.6]}],\"timings_ms\":{\"total\":1}}");
+            byte[] badTail = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(two).Replace("[0.5,0.6]", "[\"not read once slot 2 is found\"]"));
+            decoder.FollowSlot = 2;
+            rr = decoder.Decode(badTail, 0, badTail.Length, frame, out kind);
+            Check("ws people after the one followed are skipped unread", rr.Ok && frame.Applied && frame.PersonId == 3, rr.ToString());
             rr = decoder.Decode(two, 0, two.Length, frame, out kind);
-            Check("ws picks person 3", rr.Ok && frame.Applied && frame.PersonId == 3 && frame.BlendCount == 2 && frame.BlendValues[0] == 0.3f
+            Check("ws v2 slot 2 is the second person", rr.Ok && frame.Applied && frame.PersonId == 3 && frame.PersonSlot == 2 && frame.PersonName == null
+                && float.IsNaN(frame.PersonSimilarity) && frame.BlendCount == 2 && frame.BlendValues[0] == 0.3f
                 && frame.EventCount == 0 && !frame.HasRoot && frame.HasFace && frame.Face.Presence == 0.5f && frame.ParameterCount == 1
                 && frame.ParameterNames[0] == "B" && frame.TimingCount == 1 && frame.Sequence == 8, rr.ToString());
-            decoder.PersonId = 0;
+            decoder.FollowSlot = 1;
             rr = decoder.Decode(two, 0, two.Length, frame, out kind);
-            Check("ws picks person 0 (id last)", rr.Ok && frame.Applied && frame.PersonId == 0 && frame.BlendValues[1] == 0.2f && frame.EventCount == 1
-                && frame.HasRoot && !frame.HasFace && frame.ParameterCount == 1 && frame.ParameterNames[0] == "A", rr.ToString());
-            decoder.PersonId = 9;
+            Check("ws v2 slot 1 is the first person (id last)", rr.Ok && frame.Applied && frame.PersonId == 0 && frame.PersonSlot == 1 && frame.BlendValues[1] == 0.2f
+                && frame.EventCount == 1 && frame.HasRoot && !frame.HasFace && frame.ParameterCount == 1 && frame.ParameterNames[0] == "A", rr.ToString());
+            decoder.FollowSlot = 4;
             rr = decoder.Decode(two, 0, two.Length, frame, out kind);
-            Check("ws person absent: ok, nothing to apply", rr.Ok && kind == WsMessageKind.Frame && !frame.Applied && frame.BlendCount == 0
+            Check("ws slot absent: ok, nothing to apply", rr.Ok && kind == WsMessageKind.Frame && !frame.Applied && frame.BlendCount == 0
                 && frame.EventCount == 0 && !frame.HasFace && !frame.HasRoot && frame.ParameterCount == 0 && frame.Sequence == 8, rr.ToString());
-            byte[] empty = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":2,\"seq\":9,\"people\":[]}");
-            decoder.PersonId = 0;
+            decoder.FollowName = "A";
+            rr = decoder.Decode(two, 0, two.Length, frame, out kind);
+            Check("ws v2 has no names: following one applies nothing", rr.Ok && kind == WsMessageKind.Frame && !frame.Applied && frame.BlendCount == 0, rr.ToString());
+
+            // Schema 3: slots and names, keys in any order; a name wins over the slot wherever its person is.
+            byte[] three = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":3,\"seq\":9,\"people\":["
+                + "{\"blendshapes\":[0.1,0.2],\"id\":5,\"name\":\"caf\\u00e9\",\"slot\":1,\"similarity\":0.75,\"box\":[0,0,0.5,1]},"
+                + "{\"slot\":2,\"id\":2,\"name\":\"unknown\",\"similarity\":null,\"blendshapes\":[0.3,0.4],\"box\":null},"
+                + "{\"id\":9,\"name\":\"B\",\"blendshapes\":[0.5,0.6],\"slot\":3,\"similarity\":0.5,\"box\":[0.5,0,1,1]}]}");
+            decoder.FollowName = null;
+            decoder.FollowSlot = 2;
+            rr = decoder.Decode(three, 0, three.Length, frame, out kind);
+            Check("ws v3 slot 2", rr.Ok && frame.Applied && frame.PersonId == 2 && frame.PersonSlot == 2 && frame.PersonName == "unknown"
+                && float.IsNaN(frame.PersonSimilarity) && frame.BlendValues[0] == 0.3f, rr.ToString());
+            decoder.FollowName = "B";
+            rr = decoder.Decode(three, 0, three.Length, frame, out kind);
+            Check("ws v3 name B wins over slot 2", rr.Ok && frame.Applied && frame.PersonId == 9 && frame.PersonSlot == 3 && frame.PersonName == "B"
+                && frame.PersonSimilarity == 0.5f && frame.BlendValues[1] == 0.6f, rr.ToString());
+            decoder.FollowName = "caf\u00e9";
+            rr = decoder.Decode(three, 0, three.Length, frame, out kind);
+            Check("ws v3 name with an escape, name after the values", rr.Ok && frame.Applied && frame.PersonId == 5 && frame.PersonSlot == 1
+                && frame.PersonSimilarity == 0.75f && frame.BlendCount == 2 && frame.BlendValues[0] == 0.1f, rr.ToString());
+            decoder.FollowName = "b";
+            rr = decoder.Decode(three, 0, three.Length, frame, out kind);
+            Check("ws v3 absent name: nothing to apply, no one else", rr.Ok && kind == WsMessageKind.Frame && !frame.Applied && frame.BlendCount == 0
+                && frame.PersonName == null && frame.PersonSlot == 0, rr.ToString());
+            decoder.FollowName = "";
+            Check("ws empty name follows the slot", decoder.FollowName == null);
+            byte[] empty = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":3,\"seq\":9,\"people\":[]}");
+            decoder.FollowSlot = 1;
             rr = decoder.Decode(empty, 0, empty.Length, frame, out kind);
             Check("ws empty people list: nothing to apply", rr.Ok && kind == WsMessageKind.Frame && !frame.Applied, rr.ToString());
+            byte[] hello3 = Encoding.UTF8.GetBytes("{\"type\":\"hello\",\"v\":3,\"channels\":{\"blendshapes\":[\"a\",\"b\"],\"bones\":[]},\"people\":{\"routes\":[{\"slot\":1,\"outputs\":[]}],\"max\":3}}");
+            rr = decoder.Decode(hello3, 0, hello3.Length, frame, out kind);
+            Check("ws v3 hello with people", rr.Ok && kind == WsMessageKind.Hello && decoder.Hello.SchemaVersion == 3 && decoder.Hello.MaxPeople == 3, rr.ToString());
             byte[] reply = Encoding.UTF8.GetBytes("{\"type\":\"reply\",\"v\":2,\"id\":17,\"command\":null,\"ok\":false,\"message\":\"bad\"}");
             Check("ws reply with integer id", decoder.Decode(reply, 0, reply.Length, frame, out kind).Ok && decoder.LastReply.Id == "17" && decoder.LastReply.Command == null && !decoder.LastReply.Ok);
         }
@@ -890,14 +952,21 @@ namespace AvatarBridge.Tests
                 + "\"head_pos\":[0.01,-0.02,0.03],\"eye_left\":[0,0,0,1],\"eye_right\":[0,0,0,1],\"eye_angles\":[0,10,10,0]},\"blendshapes\":[0.5,0.25],"
                 + "\"bones\":{\"rot\":[[0,0.70711,0,0.70711]],\"pos\":[[0,0,0]]},\"root\":{\"pos\":[0,0,0],\"rot\":[0,0,0,1]},\"classes\":{\"expression\":{\"happy\":0.9}},"
                 + "\"events\":[{\"type\":\"expression\",\"name\":\"happy\",\"state\":\"start\"}],\"parameters\":{\"Happy\":true,\"Smile\":0.5}";
-            byte[] json = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":2,\"seq\":42,\"t\":1764000000.25,\"source_t\":1.5,\"people\":[{\"id\":0," + person + "},{\"id\":1," + person
+            byte[] json = Encoding.UTF8.GetBytes("{\"type\":\"frame\",\"v\":3,\"seq\":42,\"t\":1764000000.25,\"source_t\":1.5,\"people\":["
+                + "{\"id\":0,\"slot\":1,\"name\":\"A\",\"similarity\":0.9,\"box\":[0.1,0.1,0.4,0.9]," + person + "},"
+                + "{\"id\":1,\"slot\":2,\"name\":\"B\",\"similarity\":0.8,\"box\":[0.6,0.1,0.9,0.9]," + person
                 + "}],\"timings_ms\":{\"track\":8.5,\"total\":9.25}}");
             var ws = new WsMessageDecoder(new StringCache());
             WsMessageKind kind;
             ws.Decode(hello, 0, hello.Length, frame, out kind);
-            foreach (int id in new[] { 0, 1, 2 })
+            // Following slot 1, slot 2, an absent slot, name "B" and an absent name.
+            int[] slots = { 1, 2, 3, 1, 1 };
+            string[] names = { null, null, null, "B", "C" };
+            for (int n = 0; n < slots.Length; n++)
             {
-                ws.PersonId = id;
+                ws.FollowSlot = slots[n];
+                ws.FollowName = names[n];
+                bool present = slots[n] < 3 && names[n] != "C";
                 ws.Decode(json, 0, json.Length, frame, out kind);
                 before = GC.GetAllocatedBytesForCurrentThread();
                 for (int i = 0; i < 1000; i++)
@@ -905,8 +974,9 @@ namespace AvatarBridge.Tests
                     ws.Decode(json, 0, json.Length, frame, out kind);
                 }
                 long wsBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-                Check("ws frame decode allocates nothing after warm-up (person " + id + ")", wsBytes == 0 && kind == WsMessageKind.Frame && frame.Applied == (id < 2)
-                    && (id == 2 || frame.ParameterCount == 2), wsBytes + " bytes for 1000 frames");
+                string who = names[n] != null ? "name " + names[n] : "slot " + slots[n];
+                Check("ws frame decode allocates nothing after warm-up (" + who + ")", wsBytes == 0 && kind == WsMessageKind.Frame && frame.Applied == present
+                    && (!present || (frame.ParameterCount == 2 && frame.PersonName == (names[n] ?? (slots[n] == 1 ? "A" : "B")))), wsBytes + " bytes for 1000 frames");
             }
         }
 
