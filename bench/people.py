@@ -7,9 +7,13 @@ all its threads (time.process_time), wall is time.perf_counter; both over the fr
 warm-up, per round, and the medians of the rounds are printed. Footage, assembled from the real
 fixture clips by tests/multi_person_media.py: "four" (four real people side by side, 1200x360) and
 "crossing" (two real people who cross, 760x360), looped.
+--pipeline measures the whole sidecar instead, as `avatar-bridge run --people N --pose --hands` runs
+it (VMC on, classifiers as shipped): the pipeline with its post-processing worker, each person's
+solvers, classifiers and VMC port, on the same frames (N = 1 is the one-person path users get by
+default). Its CPU figure includes start-up-free steady work only: the clock starts at the warm-up's end.
 --appearance prints the histogram distances behind people.py's appearance gates: one person across
 each fixture clip, and different people (single-person HaGRID photos, 6 per gesture class).
-Usage: python bench/people.py [--frames 30] [--rounds 3] [--warmup 5] [--appearance]
+Usage: python bench/people.py [--frames 30] [--rounds 3] [--warmup 5] [--pipeline] [--appearance]
 """
 from __future__ import annotations
 
@@ -53,6 +57,31 @@ def one_round(frames: list[np.ndarray], n: int, fps: float, warmup: int, count: 
             "assoc_ms": statistics.median(assoc), "people": statistics.mean(found)}
 
 
+def pipeline_round(path: Path, n: int, warmup: int, count: int) -> dict:
+    """The whole sidecar on a video (looped, as fast as it goes), timed from the end of the warm-up."""
+    from bridge.config import from_tables
+    from bridge.pipeline import Pipeline
+    from bridge.sources import open_source
+    cfg = from_tables({"tracking": {"people": n}, "pose": {"enabled": True}, "hands": {"enabled": True},
+                       "websocket": {"enabled": False}, "source": {"loop": True, "fast": True}})
+    source = open_source(str(path), fast=True, loop=True)
+    pipe = Pipeline(cfg, source, max_frames=warmup + count)
+    mark: dict = {}
+    people: list[int] = []
+
+    def listen(frame) -> None:
+        if frame.seq == warmup - 1:
+            mark["cpu"], mark["wall"] = time.process_time(), time.perf_counter()
+        elif frame.seq >= warmup:
+            people.append(sum(p.face.found or p.box is not None for p in frame.people))
+
+    pipe.listeners.append(listen)
+    pipe.run()
+    cpu, wall = time.process_time() - mark["cpu"], time.perf_counter() - mark["wall"]
+    return {"cpu_ms": cpu / count * 1000, "wall_ms": wall / count * 1000, "fps": count / wall,
+            "assoc_ms": float("nan"), "people": statistics.mean(people)}
+
+
 def appearance() -> None:
     import cv2
 
@@ -93,19 +122,22 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--pipeline", action="store_true", help="the whole sidecar, not the trackers and association alone")
     ap.add_argument("--appearance", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clips = {"four": four_people(FIXTURES, Path(tmp), seconds=3.0), "crossing": crossing(FIXTURES, Path(tmp))}
         footage = {name: (read_rgb(c.path), c) for name, c in clips.items()}
-    print(f"{args.rounds} rounds of {args.frames} frames after {args.warmup} warm-up; medians of the rounds")
-    print(f"{'footage':9} {'N':>2} {'CPU ms/frame':>13} {'wall ms':>8} {'fps':>6} {'assoc ms':>9} {'people':>7}")
-    for name, (frames, clip) in footage.items():
-        for n in (1, 2, 4):
-            rounds = [one_round(frames, n, clip.fps, args.warmup, args.frames) for _ in range(args.rounds)]
-            m = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
-            print(f"{name:9} {n:>2} {m['cpu_ms']:>13.1f} {m['wall_ms']:>8.1f} {m['fps']:>6.1f} "
-                  f"{m['assoc_ms']:>9.2f} {m['people']:>7.2f}", flush=True)
+        what = "the whole sidecar (bridge.pipeline)" if args.pipeline else "trackers + association"
+        print(f"{what}: {args.rounds} rounds of {args.frames} frames after {args.warmup} warm-up; medians of the rounds")
+        print(f"{'footage':9} {'N':>2} {'CPU ms/frame':>13} {'wall ms':>8} {'fps':>6} {'assoc ms':>9} {'people':>7}")
+        for name, (frames, clip) in footage.items():
+            for n in (1, 2, 4):
+                rounds = [pipeline_round(clip.path, n, args.warmup, args.frames) if args.pipeline else
+                          one_round(frames, n, clip.fps, args.warmup, args.frames) for _ in range(args.rounds)]
+                m = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+                print(f"{name:9} {n:>2} {m['cpu_ms']:>13.1f} {m['wall_ms']:>8.1f} {m['fps']:>6.1f} "
+                      f"{m['assoc_ms']:>9.2f} {m['people']:>7.2f}", flush=True)
     if args.appearance:
         print("appearance histogram distances (Bhattacharyya):")
         appearance()
