@@ -338,7 +338,7 @@ def _port(where: str, value: Any) -> int:
 
 def _ports(where: str, value: Any) -> tuple[int, ...]:
     """`[vmc] ports`: one per slot, all different."""
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list):
         raise ConfigError(f"{where}: expected a list of ports, one per person slot, e.g. [39539, 39540]")
     ports = tuple(_port(where, v) for v in value)
     if len(set(ports)) != len(ports):
