@@ -4,7 +4,7 @@ enrolled person's name.
 
 The footage is tests/multi_person_media.py's crossing clip: two real people (A from
 face/expressions_pexels.mp4, B from face/single_face.mp4) who stand apart, cross (A in front), stand
-on the other side, and B leaves for 1.5 s and comes back. A is enrolled from the first 3 s of her own
+on the other side, and B leaves for 1.5 s and comes back. VRChat OSC is sent too, for slot 2 only. A is enrolled from the first 3 s of her own
 source clip (frames the crossing clip also starts with, at another scale and crop); B is not.
 """
 from __future__ import annotations
@@ -47,16 +47,17 @@ def run(tmp_path_factory):
     enrol = cli("enroll", "Ann", "--source", str(FIXTURES / FACE_A), "--seconds", "3", "--store", str(store), "-q")
     assert enrol.returncode == 0, enrol.stderr
     config = folder / "config.toml"
-    config.write_text(f'[tracking]\npeople_file = "{store}"\nidentify = "on"\n')
-    vmc, ws = free_port(), free_port()
-    while vmc + 1 == ws:
-        ws = free_port()
-    dumps = [Oscdump(vmc), Oscdump(vmc + 1)]
+    config.write_text(f'[tracking]\npeople_file = "{store}"\nidentify = "on"\n[vrchat]\nperson = 2\n')
+    vmc, ws, vrchat = free_port(), free_port(), free_port()
+    while len({vmc, vmc + 1, ws, vrchat}) < 4:
+        ws, vrchat = free_port(), free_port()
+    dumps = [Oscdump(vmc), Oscdump(vmc + 1), Oscdump(vrchat)]
     frames, hello, stop = [], [], threading.Event()
     client = threading.Thread(target=_ws_frames, args=(ws, frames, hello, stop), daemon=True)
     client.start()
     proc = cli("run", "--source", str(clip.path), "--people", "2", "--vmc", f"127.0.0.1:{vmc}",
-               "--ws", f"127.0.0.1:{ws}", "--config", str(config), "-q", timeout=180)
+               "--ws", f"127.0.0.1:{ws}", "--vrchat", f"127.0.0.1:{vrchat}", "--config", str(config), "-q",
+               timeout=180)
     stop.set()
     client.join(timeout=10)
     lines = [d.stop() for d in dumps]
@@ -78,8 +79,9 @@ def test_hello_tells_where_each_slot_goes(run):
     assert hello and hello[0]["v"] == 3
     routes = hello[0]["people"]
     assert routes["max"] == 2
+    vrchat = next(o for o in routes["routes"][1]["outputs"] if o.startswith("VRChat OSC"))
     assert routes["routes"] == [{"slot": 1, "outputs": [f"VMC udp://127.0.0.1:{vmc}"]},
-                                {"slot": 2, "outputs": [f"VMC udp://127.0.0.1:{vmc + 1}"]}]
+                                {"slot": 2, "outputs": [f"VMC udp://127.0.0.1:{vmc + 1}", vrchat]}]
 
 
 def test_two_avatars_are_driven_on_two_ports_each_by_their_own_person(run):
@@ -161,3 +163,14 @@ def test_the_enrolled_person_is_named_and_the_other_is_unknown(run):
     assert {name for _, name, _ in names[other]} == {"unknown"}
     sims = [s for _, _, s in names[other] if s is not None]
     assert sims and max(sims) < 0.5  # nearest enrolled face far from B's
+
+
+def test_vrchat_gets_the_chosen_slot_only(run):
+    _, frames, _, lines, _ = run
+    k = _shape_index(run)
+    sent = np.array([float(ln.split()[-1]) for ln in lines[2] if ln.split()[1].endswith("/v2/JawOpen")])
+    assert len(sent) >= 10  # only changes are sent
+    for slot, follows in ((2, True), (1, False)):
+        values = np.array([p["blendshapes"][k] for p in _by_slot(frames, slot) if p is not None])
+        near = np.abs(sent[:, None] - values[None, :]).min(axis=1) < 2e-3
+        assert (near.mean() > 0.9) == follows, (slot, near.mean())
