@@ -164,15 +164,17 @@ class CalibrationRun:
 
 class LiveCalibration:
     """A calibration of a running pipeline (from `calibrate` or a control command): fed raw
-    observations, it saves the finished profile and answers `fut` with (ok, message)."""
+    observations, it saves the finished profile (to `path`; None keeps it for this run only, for a
+    person with no profile file of their own) and answers `fut` with (ok, message)."""
 
-    def __init__(self, run: CalibrationRun, fut, path: Path):
+    def __init__(self, run: CalibrationRun, fut, path: Path | None):
         self.run, self.fut, self.path = run, fut, path
 
     def feed(self, t: float, blend, rotation, position_cm) -> Profile | None:
         profile = self.run.feed(t, blend, rotation, position_cm)
         if profile is not None:
-            self._answer(*save_and_report(profile, self.path))
+            self._answer(*(save_and_report(profile, self.path) if self.path is not None else
+                           (True, "calibrated for this run (an unnamed person's profile is not saved)")))
         return profile
 
     def abandon(self) -> None:

@@ -75,6 +75,7 @@ class Pipeline:
         self.avatar = read_vrm(cfg.avatar.file) if cfg.avatar.file else None  # before any model loads
         self.people = cfg.tracking.people
         self.chains: dict[int, PersonChain] = {}  # slot -> the stages of the person in it
+        self._spare: PersonChain | None = None  # several people: the next newcomer's, built ahead
         self.identity: identity.IdentityWorker | None = None
         self.outputs: Outputs | None = None
         if self.people == 1:
@@ -93,6 +94,8 @@ class Pipeline:
             self.bone_names = (self.chains[1].skeleton if self.people == 1 else
                                SkeletonRetargeter(cfg, source.still, self.avatar)).names
             self._configure(cfg)
+            if self.people > 1:
+                self._build_spare()
             self.identity = identity.start(cfg.tracking)
             self.outputs = Outputs(cfg, self.control.submit, avatar=self.avatar)
         except BaseException:
@@ -141,9 +144,24 @@ class Pipeline:
 
     def _new_chain(self, person_id: int, slot: int) -> PersonChain:
         """A newcomer's stages: their own filters, classifiers and triggers; the calibration profile is
-        the user's for the first slot (until identity names them), none for the others."""
-        return PersonChain(self.cfg, self.source.still, self.avatar, self.profile if slot == 1 else None,
-                           person_id, slot)
+        the user's for the first slot (until identity names them), none for the others. Loading a
+        chain's classifier models takes 0.1-0.2 s, so a spare one is built ahead on another thread
+        and the frame path only takes it."""
+        chain, self._spare = self._spare, None
+        if chain is None:
+            chain = PersonChain(self.cfg, self.source.still, self.avatar, None, person_id, slot)
+        chain.person_id, chain.slot = person_id, slot
+        chain.configure(self.cfg)
+        if slot == 1 and self.profile is not None:
+            chain.solver.set_profile(self.profile)
+        self._build_spare()
+        return chain
+
+    def _build_spare(self) -> None:
+        def build(cfg: Config) -> None:
+            self._spare = PersonChain(cfg, self.source.still, self.avatar, None, -1, 0)
+
+        threading.Thread(target=build, args=(self.cfg,), name="person-chain", daemon=True).start()
 
     # --- calibration --------------------------------------------------------------------
     def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,

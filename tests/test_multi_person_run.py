@@ -40,12 +40,19 @@ def _ws_frames(port: int, out: list, hello: list, stop: threading.Event) -> None
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def enrolled(tmp_path_factory):
+    """The crossing clip and a people file with A enrolled as Ann."""
     folder = tmp_path_factory.mktemp("multi_run")
     clip = crossing(FIXTURES, folder)
     store = folder / "people.json"
     enrol = cli("enroll", "Ann", "--source", str(FIXTURES / FACE_A), "--seconds", "3", "--store", str(store), "-q")
     assert enrol.returncode == 0, enrol.stderr
+    return folder, clip, store
+
+
+@pytest.fixture(scope="module")
+def run(enrolled):
+    folder, clip, store = enrolled
     config = folder / "config.toml"
     config.write_text(f'[tracking]\npeople_file = "{store}"\nidentify = "on"\n[vrchat]\nperson = 2\n')
     vmc, ws, vrchat = free_port(), free_port(), free_port()
@@ -174,3 +181,35 @@ def test_vrchat_gets_the_chosen_slot_only(run):
         values = np.array([p["blendshapes"][k] for p in _by_slot(frames, slot) if p is not None])
         near = np.abs(sent[:, None] - values[None, :]).min(axis=1) < 2e-3
         assert (near.mean() > 0.9) == follows, (slot, near.mean())
+
+
+def test_calibration_gives_each_person_their_own_profile(enrolled, tmp_path):
+    from bridge.calibration import load_profile
+    from bridge.config import from_tables
+    from bridge.pipeline import Pipeline
+    from bridge.sources import open_source
+    _, clip, store = enrolled
+    profile = tmp_path / "calibration.json"
+    cfg = from_tables({"tracking": {"people": 2, "people_file": str(store), "identify": "on"},
+                       "calibration": {"profile": str(profile)}, "vmc": {"enabled": False},
+                       "websocket": {"enabled": False}})
+    pipe = Pipeline(cfg, open_source(str(clip.path), fast=True))
+    names: dict[int, str | None] = {}
+
+    def listen(frame) -> None:
+        names.update({p.slot: p.name for p in frame.people})
+        if frame.source_time >= 3.0 and pipe.calibration_phase is None and not pipe.chains[1].solver.profile.neutral.any():
+            pipe.start_calibration(1.0)  # both apart and in view, Ann named by now
+
+    pipe.listeners.append(listen)
+    pipe.run()
+    ann = next(s for s, n in names.items() if n == "Ann")
+    other = 3 - ann
+    saved = tmp_path / "calibration.Ann.json"
+    assert saved.exists(), list(tmp_path.iterdir())  # a named person's own file
+    own = load_profile(saved)
+    chains = pipe.chains
+    assert np.allclose(chains[ann].solver.profile.neutral, own.neutral, atol=1e-4)  # the file rounds
+    assert chains[other].solver.profile.neutral.any()  # the other got a profile of their own, in memory
+    assert not np.allclose(chains[other].solver.profile.neutral, own.neutral)
+    assert not profile.exists()  # nor is anyone's saved over the user's own
