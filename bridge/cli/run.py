@@ -66,7 +66,12 @@ def cmd_run(args: argparse.Namespace, status) -> int:
 
 def _status_text(pipeline) -> str:
     st = pipeline.stats
-    face = "face" if st.recent and pipeline.found else "no face"
+    if pipeline.people > 1:
+        seen = [c for c in list(pipeline.chains.values()) if c.presence > 0]
+        names = ", ".join(c.name or f"#{c.person_id}" for c in seen)
+        face = f"{len(seen)} of {pipeline.people} people" + (f" ({names})" if names else "") if st.recent else "nobody"
+    else:
+        face = "face" if st.recent and pipeline.found else "no face"
     ws = f" | ws clients {pipeline.outputs.client_count}" if pipeline.cfg.websocket.enabled else ""
     cal = f" | calibrating: {pipeline.calibration_phase}" if pipeline.calibration_phase else ""
     paused = " | PAUSED" if pipeline.paused else ""
