@@ -8,5 +8,5 @@ RULE_ACTIONS = ("raise_hand", "nod", "head_shake", "jump", "squat")
 ACTIONS = MODEL_ACTIONS + RULE_ACTIONS
 PERSON_ACTIVITIES = ("standing", "sitting", "walking", "sitting_down", "standing_up")  # activity_person_mlp's classes
 RULE_ACTIVITIES = ("lying", "falling")
-PAIR_ACTIVITIES = ("fighting", "friendly", "none")  # activity_pair_mlp: two people (waits for several-person tracking)
+PAIR_ACTIVITIES = ("fighting", "friendly", "none")  # activity_pair_mlp: two people (with --people 2 or more)
 ACTIVITIES = PERSON_ACTIVITIES + RULE_ACTIVITIES

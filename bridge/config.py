@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classes import ACTIONS, ACTIVITIES, EXPRESSIONS, GESTURES
+from .classes import ACTIONS, ACTIVITIES, EXPRESSIONS, GESTURES, PAIR_ACTIVITIES
 from .errors import ConfigError, show_key
 from .frame import TRACKER_GROUPS, TRACKER_SLOTS
 from .mapping import PRESETS, MappingSpec, parse_spec
@@ -442,7 +442,8 @@ def _resolve(host: str) -> None:
 
 def _known_classes(cfg: Config) -> dict[str, tuple[str, ...]]:
     """Class names a [reactions] entry may name (actions only for the shipped action model)."""
-    known = {"expression": EXPRESSIONS, "mood": EXPRESSIONS, "gesture": GESTURES, "activity": ACTIVITIES}
+    known = {"expression": EXPRESSIONS, "mood": EXPRESSIONS, "gesture": GESTURES, "activity": ACTIVITIES,
+             "pair_activity": PAIR_ACTIVITIES}
     if cfg.classify.action_model == "action_msr_tcn" and not cfg.classify.action_model_dir:
         known["action"] = ACTIONS
     return known

@@ -7,6 +7,7 @@ models/ use `classification_report`; `evaluate_expression`, `evaluate_action` an
 """
 from __future__ import annotations
 
+import glob
 import json
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -239,9 +240,31 @@ def evaluate_activity(folder: Path, subjects: set[int] | None = None, capture_hz
     return Evaluation(title, m.name, report, {"capture_hz": capture_hz})
 
 
-def evaluate_gesture(folder: Path, progress: bool = True, rescue: bool = True) -> Evaluation:
+def gesture_photo_set(spec: str) -> list[tuple[Path, str]]:
+    """`CLASS=PATH` (`eval gesture --photos`): the photos in a folder, or matching a glob, all of one
+    gesture (a name or alias, or none), e.g. one letter of a sign-language set, or some signers of it."""
+    from .classify.gesture import GESTURES
+    from .datasets import GESTURE_ALIASES, IMAGE_TYPES
+    name, sep, path = spec.partition("=")
+    if not sep or not path:
+        raise BridgeError(f"--photos {spec!r}: give CLASS=PATH, e.g. l_sign=asl_dataset/l or "
+                          "'l_sign=asl_dataset/l/hand[345]_*'")
+    cls = GESTURE_ALIASES.get(name.strip().lower(), name.strip().lower())
+    if cls not in GESTURES + ("none",):
+        raise BridgeError(f"--photos {spec!r}: {name!r} is not a gesture: use {', '.join(GESTURES)} (or none)")
+    p = Path(path)
+    files = sorted(p.iterdir()) if p.is_dir() else sorted(Path(f) for f in glob.glob(path))
+    files = [f for f in files if f.suffix.lower() in IMAGE_TYPES]
+    if not files:
+        raise BridgeError(f"--photos {spec!r}: no photos ({', '.join(IMAGE_TYPES)}) in or matching {path}")
+    return [(f, cls) for f in files]
+
+
+def evaluate_gesture(folder: Path | None, progress: bool = True, rescue: bool = True,
+                     photos: tuple[str, ...] = ()) -> Evaluation:
     """The live gesture rule (classify_hands: per gesture the best score over the hands) on class
-    sub-folders of photos. A photo with no hand found is predicted `no_hand`, one whose hands show no
+    sub-folders of photos (`folder`) and on sets of one class each (`photos`, CLASS=PATH:
+    gesture_photo_set). A photo with no hand found is predicted `no_hand`, one whose hands show no
     gesture `none`. When two hands show different gestures the live stage reports both: the photo
     is right if its class is one of them, else the first of them is its prediction (counted as
     `several_gestures`). The main report counts every photo, a subset report those with a hand found.
@@ -254,14 +277,17 @@ def evaluate_gesture(folder: Path, progress: bool = True, rescue: bool = True) -
     from .progress import Progress
     from .tracking.hands import HandRescuer, HandTracker
     from .tracking.pose import PoseTracker
-    photos = gesture_photos(folder, GESTURES)
+    if folder is None and not photos:
+        raise BridgeError("give --images (a folder of gesture sub-folders) or --photos CLASS=PATH, or both")
+    sets = [gesture_photo_set(spec) for spec in photos]
+    items = (gesture_photos(folder, GESTURES) if folder is not None else []) + [x for s in sets for x in s]
     names = list(GESTURES) + ["none", "no_hand"]
     labels, preds, before, unreadable, several = [], [], [], [], 0
     with HandTracker(still_images=True) as tracker, \
             (PoseTracker(still_images=True) if rescue else nullcontext()) as pose_tracker, \
             (closing(HandRescuer()) if rescue else nullcontext()) as rescuer, \
-            Progress(len(photos), "classifying gestures", "photos", enabled=progress) as bar:
-        for f, cls in photos:
+            Progress(len(items), "classifying gestures", "photos", enabled=progress) as bar:
+        for f, cls in items:
             bgr = cv2.imread(str(f))
             bar.update()
             if bgr is None:
@@ -277,14 +303,16 @@ def evaluate_gesture(folder: Path, progress: bool = True, rescue: bool = True) -
             labels.append(names.index(cls))
             preds.append(names.index(pred))
     if not labels:
-        raise BridgeError(f"none of the {len(photos)} photos in {folder} could be read")
+        raise BridgeError(f"none of the {len(items)} photos could be read")
     no_hand = preds.count(names.index("no_hand"))
     seen = [(t, p) for t, p in zip(labels, preds) if p != names.index("no_hand")]
     subsets = {}
     if seen:
         subsets["hand_found"] = (f"over the {len(seen)} photos where a hand was found",
                                  report_on_seen_classes([t for t, _ in seen], [p for _, p in seen], names))
-    title = (f"hand gestures (finger geometry{', hand rescue' if rescue else ''}) on {folder.name}: "
+    where = " + ".join(([folder.name] if folder is not None else [])
+                       + [f"{spec} ({len(s)})" for spec, s in zip(photos, sets)])
+    title = (f"hand gestures (finger geometry{', hand rescue' if rescue else ''}) on {where}: "
              f"all {len(labels)} photos, {no_hand} with no hand found")
     extra = {"hands_found": len(seen), "no_hand": no_hand, "several_gestures": several, "unreadable": unreadable}
     if rescue:

@@ -15,6 +15,7 @@ import numpy as np
 from .calibration import Profile
 from .classify.stage import ClassifierStage
 from .classify.tongue import TongueEstimator
+from .classify.triggers import TriggerLogic, TriggerRule
 from .config import Config
 from .frame import Person
 from .mapping import Mapper
@@ -61,6 +62,9 @@ class PersonChain:
             c = cfg.classify
             self.classifiers = ClassifierStage(c) if wants_classifiers(cfg) else None
             self.tongue = TongueEstimator(c.tongue_hz) if c.tongue and cfg.face.enabled else None
+            self.pair_trig = TriggerLogic("pair_activity", rules={
+                a: TriggerRule(c.action_enter, c.action_exit, 0.3, 0.3, 1.0) for a in ("fighting", "friendly")},
+                exclusive=True)
         if old is not None and (cfg.face, cfg.filter, cfg.tracking_loss) != (old.face, old.filter, old.tracking_loss):
             self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, self.solver.profile, self.still)
         if old is None or cfg.reactions != old.reactions:
@@ -95,6 +99,15 @@ class PersonChain:
                                                         self.skeleton.body_pose, state, t,
                                                         None if pose is None else pose.landmarks)
         return person
+
+    def pair_activity(self, t: float, scores: dict[str, float] | None, person: Person) -> None:
+        """The two-person activity this person is most engaged in (classify/pair_activity.py), and
+        its triggers: fighting and friendly start and end; `none` triggers nothing."""
+        if scores:
+            person.classes["pair_activity"] = scores
+            person.events += self.pair_trig.update(t, {k: v for k, v in scores.items() if k != "none"})
+        elif self.pair_trig.active():
+            person.events += self.pair_trig.reset(t)
 
     def classify(self, t: float, rgb: np.ndarray, obs: Observations, person: Person, hands_on: bool) -> None:
         """The classifiers and `[reactions]` for this person's frame (timed apart by the pipeline)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .calibration import CalibrationRun, LiveCalibration, default_profile_path, load_profile
+from .classify.pair_activity import PairActivityStage, per_person
 from .config import Config
 from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
@@ -120,6 +121,9 @@ class Pipeline:
         self.shared = Shared(mapper, AvatarRetargeter(cfg.source.mirror, cfg.face.neck_share, cfg.face.move_root,
                                                       cfg.face.translation_gain),
                              ReactionState(cfg.reactions).output_names(mapper.names))
+        if old is None or cfg.classify.activity != old.classify.activity:
+            self.pair_activity = PairActivityStage() \
+                if self.people > 1 and cfg.classify.activity and cfg.pose.enabled else None
         for chain in self.chains.values():
             chain.configure(cfg)
         if self.outputs is not None:
@@ -335,9 +339,13 @@ class Pipeline:
         frame.timings_ms.update(obs.timings_ms)
         frame.timings_ms.update(track=track_ms, solve=(t2 - t1) * 1000)
         hands_on = self.trackers.hands is not None
+        pairs = {} if self.pair_activity is None else per_person(self.pair_activity.update(
+            t, [(c.person_id, o.pose) for c, o, _ in slots], frame.image_size))
         for (chain, o, _), (person, _) in zip(slots, views):
+            if self.pair_activity is not None:
+                chain.pair_activity(t, pairs.get(chain.person_id), person)
             chain.classify(t, src.rgb, o, person, hands_on)
-        if any(chain.classifiers is not None for chain, _, _ in slots):
+        if self.pair_activity is not None or any(chain.classifiers is not None for chain, _, _ in slots):
             frame.timings_ms["classify"] = (time.perf_counter() - t2) * 1000
         frame.timings_ms["total"] = track_ms + (time.perf_counter() - t1) * 1000  # sending adds to it
         self.outputs.send(frame)

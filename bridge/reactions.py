@@ -27,7 +27,7 @@ import numpy as np
 from .errors import ConfigError, show_key
 from .frame import Parameters, Person
 
-KINDS = ("expression", "action", "gesture", "mood", "activity")
+KINDS = ("expression", "action", "gesture", "mood", "activity", "pair_activity")
 _FIELDS = {"blend": str, "weight": float, "mode": str, "vrchat": str, "vrchat_float": str, "pulse_s": float}
 MODES = ("trigger", "probability")
 

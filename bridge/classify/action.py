@@ -118,13 +118,16 @@ def normalise_window(seq: np.ndarray) -> np.ndarray:
 
 def resample(seq: np.ndarray, times: np.ndarray, rate: float = RATE_HZ, n: int = WINDOW) -> np.ndarray:
     """Linear resampling of (T, ...) samples at `times` (s) to the last `n` instants at `rate` Hz."""
-    t_end = times[-1]
-    ts = t_end - np.arange(n)[::-1] / rate
     flat = seq.reshape(len(seq), -1)
-    out = np.empty((n, flat.shape[1]), np.float32)
-    for k in range(flat.shape[1]):
-        out[:, k] = np.interp(ts, times, flat[:, k])  # np.interp holds the edge values outside `times`
-    return out.reshape((n,) + seq.shape[1:])
+    if len(times) == 1:
+        return np.repeat(flat, n, axis=0).astype(np.float32).reshape((n,) + seq.shape[1:])
+    ts = times[-1] - np.arange(n)[::-1] / rate
+    # np.interp's result for every column at once; the edge values are held outside `times`
+    hi = np.clip(np.searchsorted(times, ts, side="right"), 1, len(times) - 1)
+    lo = hi - 1
+    w = np.clip((ts - times[lo]) / np.maximum(times[hi] - times[lo], 1e-12), 0.0, 1.0)[:, None]
+    out = flat[lo] + w * (flat[hi] - flat[lo])
+    return out.astype(np.float32).reshape((n,) + seq.shape[1:])
 
 
 def sequence_windows(seq: np.ndarray, n: int = WINDOW, stride: int = 8) -> np.ndarray:

@@ -13,8 +13,8 @@ The rule scores take their share first; the model's classes share the rest; all 
 
 Two people (`PairActivity.update`, two skeletons in one camera frame): fighting, friendly (hand
 shake, hug) or none, from `activity_pair_mlp` (trained on SBU Kinect Interaction, validated on
-held-out subjects). The pipeline tracks one person today, so nothing calls it live yet: it waits
-for several-person tracking (issue #19), which has to give both skeletons in one camera frame.
+held-out subjects). Live, `pair_activity.PairActivityStage` runs it on every pair of tracked people,
+placing MediaPipe's hip-centred skeletons in one camera frame first.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ PAIR_CLASSES = PAIR_ACTIVITIES
 HELD_ACTIVITIES = ("standing", "sitting", "walking", "lying")  # states; the transitions are one-shot events
 
 
-class _History:
+class History:
     """Timestamped joints of the last `keep_s` seconds, and the 15 Hz window ending now."""
 
     def __init__(self, keep_s: float):
@@ -68,8 +68,8 @@ class ActivityRecognizer:
         self.rate = float(win.get("rate_hz", RATE_HZ))
         self.classes = tuple(self.model.classes)
         self.activities = self.classes + RULE_ACTIVITIES
-        self._h = _History(self.window / self.rate + 0.5)
-        self._tilt = _History(1.5)  # torso tilt (degrees) for the rules
+        self._h = History(self.window / self.rate + 0.5)
+        self._tilt = History(1.5)  # torso tilt (degrees) for the rules
         self._last_model_t = -1e9
         self._probs = np.full(len(self.classes), 1.0 / len(self.classes), np.float32)
 
@@ -101,7 +101,7 @@ class ActivityRecognizer:
 class PairActivity:
     """`update(t, joints_a, joints_b) -> {fighting, friendly, none}` for two tracked people, both
     (20, 3) action.JOINTS in ONE camera frame (metres, y up: their positions relative to each
-    other matter). Not wired into the pipeline until it tracks several people (issue #19)."""
+    other matter). One pair, every frame; live, pair_activity.PairActivityStage handles every pair."""
 
     def __init__(self, model: str = "activity_pair_mlp", directory: Path | None = None):
         self.model = OnnxModel(model, directory)
@@ -109,7 +109,7 @@ class PairActivity:
         self.window = int(win.get("samples", WINDOW))
         self.rate = float(win.get("rate_hz", RATE_HZ))
         self.classes = tuple(self.model.classes)
-        self._h = _History(self.window / self.rate + 0.5)
+        self._h = History(self.window / self.rate + 0.5)
         self._last_model_t = -1e9
         self._probs: dict[str, float] = {}
 

@@ -5,13 +5,13 @@ or IP for the thumb) and its tip is farther from the wrist than its PIP joint (M
 draws curled fingers of a side-on fist straight but folded back); the thumb also counts as folded
 when its tip lies across the palm. Classes
 follow HaGRID's names: like (thumb up), dislike (thumb down), fist, palm, one, peace, ok, rock,
-and l_sign (HaGRID v2's thumb_index, the "loser" L): thumb and index out at roughly a right angle,
-the rest curled. Its index must be as straight as a pointing finger (`one`) and its thumb out as in
-`like`; the angle between the thumb (MCP to tip) and the index (MCP to tip) must lie within 30
-degrees of a right angle, where a folded or resting thumb stays under about 50 degrees from the
-index (`one`, `palm` photos). Measured on the HaGRID photos in ../shared/fixtures/gesture
-(docs/models.md, tests/test_gesture.py); the fixtures hold no L photos, so for l_sign only its
-false positives on the other classes are measured.
+and l_sign (HaGRID v2's thumb_index, the "loser" L): thumb and index out, the rest curled. Its index
+must be as straight as a pointing finger (`one`) and its thumb out as in `like`; the angle between
+the thumb (MCP to tip) and the index (MCP to tip) must lie between 45 and 120 degrees. A drawn L is
+a right angle, but in MediaPipe's world landmarks the thumbs of real L hands (ASL L photos, HaGRID
+v2 thumb_index) lie 50-80 degrees from the index, while a thumb held along it (ASL P, Q) stays
+under 41. Measured on HaGRID photos (../shared/fixtures/gesture) and, for l_sign, on ASL letter
+photos and HaGRID v2 samples (docs/models.md).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..classes import GESTURES
 from ..landmarks import FINGER_CHAINS, WRIST
 
 THUMB, INDEX, MIDDLE, RING, LITTLE = (FINGER_CHAINS[f] for f in ("Thumb", "Index", "Middle", "Ring", "Little"))
+L_MIN_DEG, L_MAX_DEG = 45.0, 120.0  # thumb-to-index angle of an L; 45 chosen on ASL signers 1-2 (docs/models.md)
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
@@ -31,13 +32,13 @@ def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
 
 
 def l_sign(p: np.ndarray) -> bool:
-    """Thumb and a pointing index at 60..120 degrees. `p`: (21, 3) world landmarks whose thumb and
+    """Thumb and a pointing index at 45..120 degrees. `p`: (21, 3) world landmarks whose thumb and
     index alone are extended. A pointing index is straight at its PIP joint (above 155 degrees, where
     `extended` admits 140 for the spread fingers of an open palm): a half-curled index beside a
     thumbs-up is not an L."""
     straight = _angle(p[INDEX[0]], p[INDEX[1]], p[INDEX[2]]) > 155.0
     index_dir = p[INDEX[3]] - p[INDEX[0]]
-    return straight and 60.0 <= _angle(p[THUMB[3]], p[THUMB[1]], p[THUMB[1]] + index_dir) <= 120.0
+    return straight and L_MIN_DEG <= _angle(p[THUMB[3]], p[THUMB[1]], p[THUMB[1]] + index_dir) <= L_MAX_DEG
 
 
 def extended(world: np.ndarray, straight_deg: float = 140.0) -> np.ndarray:

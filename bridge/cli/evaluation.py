@@ -47,7 +47,10 @@ def add_commands(sub) -> None:
                    help="re-capture each clip at this rate with irregular timing (default 15), as the cards do")
     v.add_argument("--seed", type=int, default=0, help="seed of the capture timing (default 0)")
     g = kinds.add_parser("gesture", help="hand gestures on a folder of class sub-folders of photos")
-    g.add_argument("--images", type=Path, required=True, help="folder with one sub-folder of photos per gesture")
+    g.add_argument("--images", type=Path, help="folder with one sub-folder of photos per gesture")
+    g.add_argument("--photos", action="append", default=[], metavar="CLASS=PATH",
+                   help="photos of one gesture: a folder or a quoted glob, e.g. l_sign=asl_dataset/l or "
+                        "'l_sign=asl_dataset/l/hand[345]_*' (repeatable; with or without --images)")
     g.add_argument("--rescue", action=argparse.BooleanOptionalAction, default=True,
                    help="look again around the pose's wrists where no hand was found, as live with [pose] "
                         "(default; the figures without it are given too)")
@@ -74,7 +77,7 @@ def cmd_eval(args: argparse.Namespace, status) -> int:
     elif args.kind == "activity":
         ev = evaluate_activity(args.data, _subjects(args.subjects), args.capture_hz, args.seed)
     else:
-        ev = evaluate_gesture(args.images, progress, args.rescue)
+        ev = evaluate_gesture(args.images, progress, args.rescue, tuple(args.photos))
     print(format_evaluation(ev))
     print(summary_json(args.kind, ev))
     return 0
