@@ -6,9 +6,10 @@ client receives, the skeleton says "body off" instead of drawing a T-pose, and t
 is tracked. With `demo --pose --hands`: `preview` messages carry pose and hand landmarks (checked
 against the JSON Schema by an independent client) and the camera view draws them; at 1280x900 and
 1920x1080 no label is cut; the two screenshots are saved as test artifacts (docs/ keeps a copy).
-Without a sidecar, the page served by the sidecar's own WebSocket server and fed schema 2 frames of
-two people (encoded by `jsonframe.frame_message`): it shows person 0, offers a person picker, shows
-the picked person's values and says when that person leaves the frame.
+Without a sidecar, the page served by the sidecar's own WebSocket server and fed frames of two people
+(encoded by `jsonframe.frame_message`, a hello without routes): it shows person 0, lists both in the
+people panel, shows the person picked there and says when that person leaves the frame.
+Several people tracked live, with boxes and names: test_dashboard_people.py.
 """
 import dataclasses
 import importlib.util
@@ -45,7 +46,7 @@ for (const e of document.querySelectorAll("body *")) {
 }
 return cut;
 """
-# Pixels of the camera canvas in the colour the page draws pose lines / hand lines with.
+# Pixels of the camera canvas in the colour the page draws slot 1's pose lines / hand lines with.
 DRAWN_PIXELS = """
 const c = document.getElementById("cam"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 const count = (hex) => {
@@ -54,7 +55,7 @@ const count = (hex) => {
   for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 30) n++;
   return n;
 };
-return [count(POSE_COLOR), count(HAND_COLOR)];
+return [count(PALETTE[0].pose), count(PALETTE[0].hand)];
 """
 
 
@@ -272,10 +273,17 @@ def _bar_value(browser, name):
                 if e.get_attribute("title") == name)
 
 
+def _panel(browser):
+    """The people panel's rows: (id, text), read at once (the panel is rebuilt when it changes)."""
+    return [(i, " ".join(t.split())) for i, t in browser.execute_script(
+        "return [...document.querySelectorAll('#people .person')].map((e) => [Number(e.dataset.id), e.innerText])")]
+
+
 def test_dashboard_reads_the_people_list(browser):
-    """Schema 2 frames, from the sidecar's encoder and WebSocket server (no pipeline): the page
-    shows the first person, a picker appears for two people, the picked one's values and events
-    are shown, and a picked person who leaves the frame is said to be away."""
+    """Frames from the sidecar's encoder and WebSocket server (no pipeline), a hello without routes
+    (as a one-person sidecar of schema 2 sent): the page shows the first person, the panel lists both
+    people, the one picked there is shown (values and events), and a picked person who leaves the
+    frame is said to be away."""
     from bridge.transports.websocket import WebSocketServer
 
     gf = _golden_frame()
@@ -305,7 +313,7 @@ def test_dashboard_reads_the_people_list(browser):
             f.seq = seq = seq + 1
             f.capture_time = time.time()
             message = jsonframe.frame_message(f)
-            assert json.loads(message)["v"] == 2
+            assert json.loads(message)["v"] == jsonframe.SCHEMA_VERSION
             server.publish_frame(message, has_events=any(p.events for p in f.people))
             time.sleep(0.03)
 
@@ -313,32 +321,33 @@ def test_dashboard_reads_the_people_list(browser):
     publisher.start()
     try:
         _open(browser, server.port)
-        # one person: no picker, person 0's values
+        # one person: the panel lists them, driving every output (no routes in the hello); their values
         _wait(lambda: browser.find_element("id", "face").text == "face on", what="person 0's face")
-        assert not _shown(browser, "person-pick")
+        _wait(lambda: _panel(browser) == [(0, "slot 1 id 0 found drives: every output")], what="person 0 listed")
         expected0 = f"{float(p0.blend_values[smile]):.2f}"
         _wait(lambda: _bar_value(browser, "mouthSmileLeft") == expected0, what="person 0's mouthSmileLeft")
 
-        # two people: the picker lists both, the page still shows the first until another is picked
+        # two people: the panel lists both, the page still shows the first until another is picked
         state["now"] = "both"
-        _wait(lambda: _shown(browser, "person-pick"), what="the person picker")
-        options = [o.text for o in browser.find_elements("css selector", "#person option")]
-        assert options == ["0", "4"]
+        _wait(lambda: [i for i, _ in _panel(browser)] == [0, 4], what="both people listed")
+        assert browser.find_element("css selector", "#people .person.sel").get_attribute("data-id") == "0"
         assert _bar_value(browser, "mouthSmileLeft") == expected0
-        browser.find_element("css selector", "#person option[value='4']").click()
+        browser.find_element("css selector", "#people .person[data-id='4']").click()
         _wait(lambda: _bar_value(browser, "mouthSmileLeft") == "0.75", what="person 4's mouthSmileLeft")
+        assert browser.find_element("css selector", "#people .person.sel").get_attribute("data-id") == "4"
+        assert browser.find_element("id", "avatar-who").text == "(slot 1, id 4)"
         _wait(lambda: "expression: surprised" in browser.find_element("id", "classes").text, what="person 4's classes")
         _wait(lambda: "person 4: action wave" in browser.find_element("id", "log").text, what="person 4's event logged")
 
-        # person 4 leaves: the page says so and keeps the last values
+        # person 4 leaves: the page says so, keeps them listed and keeps the last values
         state["now"] = "one"
         _wait(lambda: browser.find_element("id", "face").text == "no person", what="'no person'")
         assert "person 4 is not in this frame" in browser.find_element("id", "face").get_attribute("title")
-        assert [o.text for o in browser.find_elements("css selector", "#person option")] == ["0", "4 (not in view)"]
+        assert [t.split(" drives")[0] for _, t in _panel(browser)] == ["slot 1 id 0 found", "slot 1 id 4 not in view"]
         assert _bar_value(browser, "mouthSmileLeft") == "0.75"
-        browser.find_element("css selector", "#person option[value='0']").click()
+        browser.find_element("css selector", "#people .person[data-id='0']").click()
         _wait(lambda: _bar_value(browser, "mouthSmileLeft") == expected0, what="back to person 0")
-        _wait(lambda: not _shown(browser, "person-pick"), what="the picker to hide with one person left")
+        _wait(lambda: [i for i, _ in _panel(browser)] == [0], what="only person 0 listed once they are picked")
         _no_console_errors(browser)
     finally:
         stop.set()
