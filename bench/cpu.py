@@ -11,7 +11,7 @@ is left out by reading the clocks after a warm-up of W frames and again after W 
   paced     - the face pipeline at the clip's own frame rate: capture-to-send latency percentiles
 Start-up is the time from spawning the process to the first frame sent (imports and model loads).
 Clips: the face clip, and the full-body 1080p NTU clip also re-encoded at 720p (looped to N frames).
---baseline DIR also runs the pipeline rows (not the budget ones) with the `bridge` package found in
+--baseline DIR also runs every pipeline row with the `bridge` package found in
 DIR (e.g. `git archive HEAD bridge | tar -x -C DIR`), interleaved, to measure a change in one run.
 --openseeface DIR runs DIR/facetracker.py (OpenSeeFace, in the Python that DIR/.venv or the caller's
 python provides) on the face clip with model 0, one thread, and reports its CPU per frame.
@@ -223,7 +223,7 @@ def main() -> int:
                 sys.exit(f"--baseline {args.baseline}: no bridge/__init__.py there")
             plan = [row for c, w, spec in plan for row in
                     ([(c, w + " [baseline]", {**spec, "code": str(args.baseline.resolve())}), (c, w, spec)]
-                     if spec["kind"] == "pipe" and "budget" not in w else [(c, w, spec)])]
+                     if spec["kind"] == "pipe" else [(c, w, spec)])]
         rounds = args.rounds or (1 if args.quick else 3)
         print(f"{len(plan)} configurations x {rounds} rounds, {args.warmup} warm-up + {n} measured frames each",
               file=sys.stderr)

@@ -53,6 +53,9 @@ LIMBS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "hips": ((L_HIP, R_HIP), ("Hips",)),
 }
 LEG_LANDMARKS = (L_KNEE, R_KNEE, L_ANK, R_ANK)
+_LEG_IDX = np.array(LEG_LANDMARKS)
+# each limb's landmarks, padded to four by repeating its first: one min over axis 1 gives every limb's score
+_LIMB_IDX = np.array([(lm + (lm[0],) * 4)[:4] for lm, _ in LIMBS.values()])
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,16 @@ def _bend_weight(a: np.ndarray, b: np.ndarray, lo_deg: float = 6.0, hi_deg: floa
 _X, _Y, _Z = np.eye(3)
 _ARM_REST = np.stack([H.REST_DIR["LeftUpperArm"], H.REST_DIR["RightUpperArm"]])
 _SIDE_SIGN = np.array([[1.0], [-1.0]])
+# the rest frames of solve_world's three stages of look rotations (constant, so made once)
+_S1_REST = H.rest_frames(np.stack([_X, _X, _X]), np.stack([_Y, _Y, _Z]))
+_S2_REST = H.rest_frames(np.concatenate([[_Y], _ARM_REST, [-_Y, -_Y], _ARM_REST, [H.FOOT_DIR, H.FOOT_DIR]]),
+                         np.concatenate([[_Z], [_Z, _Z], [-_Z, -_Z], [-_Y, -_Y], [_Y, _Y]]))
+_S3_REST = H.rest_frames(np.concatenate([_ARM_REST, [-_Y, -_Y]]), np.stack([_Y, _Y, _X, _X]))
+_TORSO_AXES = np.stack([_Z, _Y, _Z, _Y])  # chest forward, chest up, hips forward, hips up
+# upper arms' and thighs' hinges (local Y, local X), then their swing fallbacks (local +Z, -Z)
+_HINGE_SWING = np.stack([_Y, _Y, _X, _X, _Z, _Z, -_Z, -_Z])
+_LIMB_ROWS = np.array([BI[s + b] for b in ("UpperArm", "LowerArm", "Hand", "UpperLeg", "LowerLeg", "Foot", "Toes")
+                       for s in ("Left", "Right")])
 
 
 def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: np.ndarray | None = None,
@@ -120,7 +133,6 @@ def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: 
     Three batched stages of look rotations: (hips, chest, head), then the bones whose twist reference
     comes from the torso (neck, upper arms, upper legs, hands, feet), then the forearms and shins.
     """
-    X, Y, Z = _X, _Y, _Z
     P = np.asarray(P, dtype=np.float64)
     W = np.tile(quat.IDENTITY, (len(BODY_BONES), 1))
     mid_hip = (P[L_HIP] + P[R_HIP]) * 0.5
@@ -129,9 +141,8 @@ def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: 
     up = mid_sh - mid_hip
     # Stage 1. Hips and chest: primary axis = the hip / shoulder line (+X, the avatar's right), up = torso.
     # Head: the ear line, forward = towards the nose.
-    s1 = H.look_rotation(np.stack([X, X, X]), np.stack([Y, Y, Z]),
-                         np.stack([P[R_HIP] - P[L_HIP], P[R_SH] - P[L_SH], P[R_EAR] - P[L_EAR]]),
-                         np.stack([up, up, P[NOSE] - mid_ear]))
+    s1 = H.look_rotation(None, None, P[[R_HIP, R_SH, R_EAR]] - P[[L_HIP, L_SH, L_EAR]],
+                         np.stack([up, up, P[NOSE] - mid_ear]), _S1_REST)
     w_hips, w_chest, w_head_pose = s1[0], s1[1], s1[2]
     fixed = float(hips_fixed)
     if fixed > 0:
@@ -143,38 +154,31 @@ def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: 
     W[BI["Chest"]] = quat.multiply(W[BI["Spine"]], third)
     W[BI["UpperChest"]] = w_uc = quat.multiply(W[BI["Chest"]], third)  # == w_chest
     W[BI["LeftShoulder"]] = W[BI["RightShoulder"]] = w_uc
-    axes = H.rotate(np.stack([w_uc, w_uc, w_hips, w_hips]), np.stack([Z, Y, Z, Y]))
+    axes = H.rotate(np.stack([w_uc, w_uc, w_hips, w_hips]), _TORSO_AXES)
     chest_fwd, chest_up, hips_fwd, hips_up = axes
 
-    # Stage 2 inputs. Arms: the elbow bends towards the rest +Z, so the upper arm's +Z follows the
-    # forearm's part perpendicular to it; a straight arm faces the chest's forward (hanging arms: elbow
-    # pits forward), or up when it points forward.
-    sh, el, wr = P[[L_SH, R_SH]], P[[L_EL, R_EL]], P[[L_WR, R_WR]]
-    upper, fore = el - sh, wr - el
-    bw_arm = _bend_weight(upper, fore)
-    arm_fb = H.perpendicular_ref(upper, np.stack([chest_fwd, chest_fwd]), np.stack([chest_up, chest_up]))
-    u_n = H.normalize(upper)
-    arm_ref = H.normalize(bw_arm * H.normalize(fore - H.dot(fore, u_n) * u_n) + (1 - bw_arm) * arm_fb)
-    # Legs: the knee bends towards the rest -Z; a straight leg faces the hips' forward.
-    hp, kn, an, toe = P[[L_HIP, R_HIP]], P[[L_KNEE, R_KNEE]], P[[L_ANK, R_ANK]], P[[L_TOE, R_TOE]]
-    thigh, shin = kn - hp, an - kn
-    bw_leg = _bend_weight(thigh, shin)
-    leg_fb = H.perpendicular_ref(thigh, np.stack([-hips_fwd, -hips_fwd]), np.stack([-hips_up, -hips_up]))
-    t_n = H.normalize(thigh)
-    leg_ref = H.normalize(bw_leg * H.normalize(shin - H.dot(shin, t_n) * t_n) + (1 - bw_leg) * leg_fb)
-    # Hands from the pose's index/pinky knuckles (palm normal -Y at rest); feet: ankle -> toe tip, shin up.
+    # Stage 2 inputs, rows left then right of: upper arms, thighs (`limb`), hands, feet. Arms: the elbow
+    # bends towards the rest +Z, so the upper arm's +Z follows the forearm's part perpendicular to it; a
+    # straight arm faces the chest's forward (hanging arms: elbow pits forward), or up when it points
+    # forward. Legs: the knee bends towards the rest -Z; a straight leg faces the hips' forward. Hands
+    # from the pose's index/pinky knuckles (palm normal -Y at rest); feet: ankle -> toe tip, shin up.
+    wr, kn, an = P[[L_WR, R_WR]], P[[L_KNEE, R_KNEE]], P[[L_ANK, R_ANK]]
+    limb = P[[L_EL, R_EL, L_KNEE, R_KNEE]] - P[[L_SH, R_SH, L_HIP, R_HIP]]
+    lower = P[[L_WR, R_WR, L_ANK, R_ANK]] - P[[L_EL, R_EL, L_KNEE, R_KNEE]]  # forearms, shins
     idx, pky = P[[L_INDEX, R_INDEX]], P[[L_PINKY, R_PINKY]]
     hand_dir = (idx + pky) * 0.5 - wr
     normal = H.cross(idx - wr, pky - wr) * _SIDE_SIGN
-    palm_ref = H.perpendicular_ref(hand_dir, normal, np.stack([-chest_up, -chest_up]))
-    foot_dir = toe - an
-    foot_ref = H.perpendicular_ref(foot_dir, kn - an, np.stack([hips_up, hips_up]))
+    foot_dir = P[[L_TOE, R_TOE]] - an
+    straight = H.perpendicular_ref(  # arm and leg fallbacks, palm and foot references
+        np.concatenate([limb, hand_dir, foot_dir]),
+        np.concatenate([np.stack([chest_fwd, chest_fwd, -hips_fwd, -hips_fwd]), normal, kn - an]),
+        np.stack([chest_up, chest_up, -hips_up, -hips_up, -chest_up, -chest_up, hips_up, hips_up]))
+    bw = _bend_weight(limb, lower)
+    l_n = H.normalize(limb)
+    bend_ref = H.normalize(bw * H.normalize(lower - H.dot(lower, l_n) * l_n) + (1 - bw) * straight[:4])
     neck_dir = (mid_ear - mid_sh)[None]
-    s2 = H.look_rotation(
-        np.concatenate([[Y], _ARM_REST, [-Y, -Y], _ARM_REST, [H.FOOT_DIR, H.FOOT_DIR]]),
-        np.concatenate([[Z], [Z, Z], [-Z, -Z], [-Y, -Y], [Y, Y]]),
-        np.concatenate([neck_dir, upper, thigh, hand_dir, foot_dir]),
-        np.concatenate([[chest_fwd], arm_ref, leg_ref, palm_ref, foot_ref]))
+    s2 = H.look_rotation(None, None, np.concatenate([neck_dir, limb, hand_dir, foot_dir]),
+                         np.concatenate([[chest_fwd], bend_ref, straight[4:]]), _S2_REST)
     w_neck_pose, w_ua, w_ul, w_hand, w_ft = s2[0], s2[1:3], s2[3:5], s2[5:7].copy(), s2[7:9]
     if head_rotation is not None:
         w_head = np.asarray(head_rotation, dtype=np.float64)
@@ -185,12 +189,9 @@ def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: 
 
     # Stage 3. Forearms and shins swing from their parent about its hinge axis (upper arm's local Y,
     # thigh's local X), which is perpendicular to both segments of a bent joint.
-    par = np.concatenate([w_ua, w_ul])
-    hinge = H.rotate(par, np.stack([Y, Y, X, X]))
-    fb = H.rotate(par, np.stack([Z, Z, -Z, -Z]))
-    seg = np.concatenate([fore, shin])
-    s3 = H.look_rotation(np.concatenate([_ARM_REST, [-Y, -Y]]), np.stack([Y, Y, X, X]), seg,
-                         H.perpendicular_ref(seg, hinge, fb))
+    par = s2[1:5]  # upper arms, thighs
+    hinge_swing = H.rotate(np.concatenate([par, par]), _HINGE_SWING)
+    s3 = H.look_rotation(None, None, lower, H.perpendicular_ref(lower, hinge_swing[:4], hinge_swing[4:]), _S3_REST)
     w_la, w_ll = s3[:2], s3[2:]
     if hand_world:
         for i, side in enumerate(("Left", "Right")):
@@ -200,10 +201,7 @@ def solve_world(P: np.ndarray, hips_fixed: bool | float = False, head_rotation: 
         rel_hand = quat.multiply(quat.conjugate(w_la), w_hand)
         _, twist = H.swing_twist(rel_hand, _ARM_REST)
         w_la = quat.multiply(w_la, H.power(twist, forearm_twist_share))
-    for i, side in enumerate(("Left", "Right")):
-        W[BI[side + "UpperArm"]], W[BI[side + "LowerArm"]], W[BI[side + "Hand"]] = w_ua[i], w_la[i], w_hand[i]
-        W[BI[side + "UpperLeg"]], W[BI[side + "LowerLeg"]], W[BI[side + "Foot"]] = w_ul[i], w_ll[i], w_ft[i]
-        W[BI[side + "Toes"]] = w_ft[i]
+    W[_LIMB_ROWS] = np.concatenate([w_ua, w_la, w_hand, w_ul, w_ll, w_ft, w_ft])
     return W
 
 
@@ -216,15 +214,27 @@ def world_to_local(W: np.ndarray) -> np.ndarray:
     return quat.multiply(quat.conjugate(parent), W)
 
 
+def _depth_levels() -> list[tuple[np.ndarray, np.ndarray]]:
+    """BODY_BONES rows grouped by depth below the hips, with their parents' rows (root level excluded)."""
+    depth = np.zeros(len(BODY_BONES), int)
+    for b in H._TOPO:
+        if b in BI and _PARENT_ROW[BI[b]] >= 0:
+            depth[BI[b]] = depth[_PARENT_ROW[BI[b]]] + 1
+    return [(rows, _PARENT_ROW[rows]) for d in range(1, depth.max() + 1) for rows in [np.flatnonzero(depth == d)]]
+
+
+_LEVELS = _depth_levels()
+_SPINE_ROWS = np.array([BI[b] for b in ("Hips", "Spine", "Chest", "UpperChest")])  # the root down to UpperChest
+_ROOTS = _PARENT_ROW < 0
+
+
 def local_to_world(L: np.ndarray) -> np.ndarray:
+    """Parent world * local down the tree, one depth level at a time."""
     W = np.empty_like(L)
-    for i in _ORDER:
-        p = _PARENT_ROW[i]
-        W[i] = L[i] if p < 0 else quat.multiply(W[p], L[i])
+    W[_ROOTS] = L[_ROOTS]
+    for rows, parents in _LEVELS:
+        W[rows] = quat.multiply(W[parents], L[rows])
     return W
-
-
-_ORDER = [BI[b] for b in H._TOPO if b in BI]
 
 
 def rest_pose(s: BodySettings, seated: float) -> np.ndarray:
@@ -262,6 +272,7 @@ class BodySolver:
         self._pending_since: float | None = None
         self._t: float | None = None
         self._root = np.zeros(3)
+        self._rest: tuple[float | None, np.ndarray | None] = (None, None)
         self.found = False
 
     # --- mode -----------------------------------------------------------------------------------------
@@ -289,8 +300,10 @@ class BodySolver:
         """Neck and Head under the torso that will be output, not the pose's: a held or resting torso
         (hips fixed when seated, shoulders or hips out of view) must not tilt the face tracker's head,
         which is a world rotation. The neck takes `neck_share` of the turn from the upper chest."""
-        chain = quat.slerp(rest, held, w)
-        upper_chest = local_to_world(chain)[BI["UpperChest"]]
+        chain = quat.slerp(rest[_SPINE_ROWS], held[_SPINE_ROWS], w[_SPINE_ROWS])
+        upper_chest = chain[0]
+        for q in chain[1:]:
+            upper_chest = quat.multiply(upper_chest, q)
         neck = quat.slerp(upper_chest, head, self.s.neck_share)
         held[BI["Neck"]] = quat.multiply(quat.conjugate(upper_chest), neck)
         held[BI["Head"]] = quat.multiply(quat.conjugate(neck), head)
@@ -317,17 +330,19 @@ class BodySolver:
         if found:
             P = subject_points(world_landmarks)
             vis = np.asarray(visibility, dtype=np.float64) if visibility is not None else np.ones(len(P))
-            legs_visible = bool(np.min(vis[list(LEG_LANDMARKS)]) >= self.s.leg_visibility)
+            legs_visible = bool(np.min(vis[_LEG_IDX]) >= self.s.leg_visibility)
         else:
             vis = None
             legs_visible = None
         self._update_mode(legs_visible, t, dt)
         seated = self._upper_w
-        rest = rest_pose(self.s, seated)
+        if self._rest[0] != seated:  # constant but for the seated blend, which is mostly 0 or 1
+            self._rest = (seated, rest_pose(self.s, seated))
+        rest = self._rest[1]
         if found:
             W = solve_world(P, seated, head_rotation, hand_world, self.s.neck_share, self.s.forearm_twist_share)
             local = world_to_local(W)
-            seen = {g: self.gate.visible(g, float(np.min(vis[list(lm)]))) for g, (lm, _) in LIMBS.items()}
+            seen = {g: self.gate.visible(g, v) for g, v in zip(LIMBS, vis[_LIMB_IDX].min(axis=1).tolist())}
             if head_rotation is not None:
                 seen["head"] = seen["head"] or seen["torso"]
             if hand_world:
@@ -358,13 +373,14 @@ class BodySolver:
             out = _mirror(out)
             world = _mirror(world)
             root = reflect_x_pos(root)
-        weights = {g: float(v) for g, v in self.gate.weight.items()}
+        weights = self.gate.weight
         return BodyPose(found, names, out, world, root, self.mode, weights, self.mirror)
 
     def _root_position(self, P: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
         """Hips offset in avatar metres: sideways from the image, down when the hips drop (crouch)."""
-        leg = lambda h, k, a: np.linalg.norm(P[k] - P[h]) + np.linalg.norm(P[a] - P[k])  # noqa: E731
-        person_leg = max(1e-3, 0.5 * (leg(L_HIP, L_KNEE, L_ANK) + leg(R_HIP, R_KNEE, R_ANK)))
+        segs = P[[L_KNEE, L_ANK, R_KNEE, R_ANK]] - P[[L_HIP, L_KNEE, R_HIP, R_KNEE]]
+        thigh_l, shin_l, thigh_r, shin_r = H.norm(segs)[:, 0].tolist()
+        person_leg = max(1e-3, 0.5 * ((thigh_l + shin_l) + (thigh_r + shin_r)))
         avatar_leg = float(-H.REST_OFFSET["LeftLowerLeg"][1] - H.REST_OFFSET["LeftFoot"][1])
         scale = avatar_leg / person_leg * self.s.root_gain
         mid_hip = (P[L_HIP] + P[R_HIP]) / 2

@@ -55,32 +55,34 @@ def _rest(side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _REST = {s: _rest(s) for s in SIDES}
-_HAND_DIR = {s: H.REST_DIR[f"{s}Hand"] for s in SIDES}
+_PHALANX_ROWS = [np.arange(k, 15, 3) for k in range(3)]  # proximal, intermediate, distal of the five fingers
+# solve_hand's rest frames per side and phalanx, and the hand's own (constant, so made once)
+_PHALANX_REST = {s: [H.rest_frames(_REST[s][0][rows], _REST[s][1][rows]) for rows in _PHALANX_ROWS] for s in SIDES}
+_HAND_REST = {s: H.rest_frames(H.REST_DIR[f"{s}Hand"], np.array([0.0, -1.0, 0.0])) for s in SIDES}
 
 
 def hand_world_rotation(P: np.ndarray, side: str) -> np.ndarray:
     """Subject-space hand landmarks (21, 3) -> the hand's world rotation (4,) against the T-pose
     (wrist -> middle knuckle along -X/+X, palm normal -Y)."""
     d = P[MIDDLE_MCP] - P[WRIST]
-    n = np.cross(P[INDEX_MCP] - P[WRIST], P[PINKY_MCP] - P[WRIST]) * (1.0 if side == "Left" else -1.0)
-    ref = H.perpendicular_ref(d, n, np.cross(d, P[INDEX_MCP] - P[PINKY_MCP]))
-    return H.look_rotation(_HAND_DIR[side], np.array([0.0, -1.0, 0.0]), d, ref)
+    n = H.cross(P[INDEX_MCP] - P[WRIST], P[PINKY_MCP] - P[WRIST]) * (1.0 if side == "Left" else -1.0)
+    ref = H.perpendicular_ref(d, n, H.cross(d, P[INDEX_MCP] - P[PINKY_MCP]))
+    return H.look_rotation(None, None, d, ref, _HAND_REST[side])
 
 
 def solve_hand(P: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Subject-space landmarks (21, 3) of the person's `side` hand -> (hand world (4,),
     finger local rotations (15, 4), finger world rotations (15, 4)), rows in H.finger_bones(side) order."""
     w_hand = hand_world_rotation(P, side)
-    dirs, ref, fb = _REST[side]
+    _, ref, fb = _REST[side]
     seg = P[_SEG_TO] - P[_SEG_FROM]
     # Phalanx by phalanx (proximal, intermediate, distal for all five fingers at once): each takes its
     # twist reference from its parent's frame, so a bend is a hinge about the parent's axis.
     world = np.empty((15, 4))
     parent_w = np.broadcast_to(w_hand, (5, 4))
-    for k in range(3):
-        rows = np.arange(k, 15, 3)
+    for rows, rest in zip(_PHALANX_ROWS, _PHALANX_REST[side]):
         obs_ref = H.perpendicular_ref(seg[rows], H.rotate(parent_w, ref[rows]), H.rotate(parent_w, fb[rows]))
-        world[rows] = H.look_rotation(dirs[rows], ref[rows], seg[rows], obs_ref)
+        world[rows] = H.look_rotation(None, None, seg[rows], obs_ref, rest)
         parent_w = world[rows]
     parent = np.where(_PARENT_ROW[:, None] >= 0, world[np.maximum(_PARENT_ROW, 0)], w_hand)
     local = quat.multiply(quat.conjugate(parent), world)
@@ -195,7 +197,7 @@ class HandSolver:
                     hand_world[side] = w_hand
         held, w = self.gate(live, seen, t, self.still, self.rest)
         out = self.smoother(held, w, self.rest, t, self.still)
-        present = {s: float(self.gate.weight[s]) for s in SIDES}
+        present = self.gate.weight
         if self.mirror:
             out = reflect_x_quat(out[_MIRROR])
             present = {"Left": present["Right"], "Right": present["Left"]}

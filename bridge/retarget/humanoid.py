@@ -159,10 +159,14 @@ def mirror_rotations(names: tuple[str, ...], rotations: np.ndarray) -> np.ndarra
 
 # --- vectorised rotation helpers -------------------------------------------------------------------------
 
+def norm(v: np.ndarray) -> np.ndarray:
+    """Row lengths (..., 1) of (..., 3) vectors: np.linalg.norm without its per-call overhead."""
+    return np.sqrt((v * v).sum(-1, keepdims=True))
+
+
 def normalize(v: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64)
-    n = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
-    return v / np.maximum(n, eps)
+    return v / np.maximum(norm(v), eps)
 
 
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,29 +180,33 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise dot product (..., 3) x (..., 3) -> (..., 1)."""
-    return np.sum(np.asarray(a) * np.asarray(b), -1, keepdims=True)
+    return (np.asarray(a) * np.asarray(b)).sum(-1, keepdims=True)
+
+
+# Shepperd's method as one product: the symmetric matrix K = 4 q q^T is linear in m's entries
+# (its diagonal holds the four candidates 4 q_i^2), so one matmul gives all four and the row with the
+# largest diagonal entry, normalised, is q with the best-conditioned component positive.
+_K_OF_M = np.zeros((9, 16))
+_K_ONE = np.zeros(16)
+for _k, _terms in enumerate((
+        ((0, 1), (4, -1), (8, -1)), ((1, 1), (3, 1)), ((2, 1), (6, 1)), ((7, 1), (5, -1)),
+        ((1, 1), (3, 1)), ((0, -1), (4, 1), (8, -1)), ((5, 1), (7, 1)), ((2, 1), (6, -1)),
+        ((2, 1), (6, 1)), ((5, 1), (7, 1)), ((0, -1), (4, -1), (8, 1)), ((3, 1), (1, -1)),
+        ((7, 1), (5, -1)), ((2, 1), (6, -1)), ((3, 1), (1, -1)), ((0, 1), (4, 1), (8, 1)))):
+    for _e, _sign in _terms:
+        _K_OF_M[_e, _k] = _sign
+    _K_ONE[_k] = 1.0 if _k % 5 == 0 else 0.0
 
 
 def mat_to_quat(m: np.ndarray) -> np.ndarray:
     """(..., 3, 3) proper rotation matrices -> (..., 4) unit quaternions (x, y, z, w)."""
     m = np.asarray(m, dtype=np.float64)
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    # Four candidate magnitudes; pick the largest per matrix for numerical stability.
-    cand = np.stack([1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22, 1 + m00 + m11 + m22], -1)
-    k = np.argmax(cand, axis=-1)
-    s = np.sqrt(np.maximum(np.take_along_axis(cand, k[..., None], -1)[..., 0], 1e-12)) * 2  # 4 * |component|
-    q = np.empty(m.shape[:-2] + (4,))
-    x = np.stack([0.25 * s, (m[..., 0, 1] + m[..., 1, 0]) / s, (m[..., 0, 2] + m[..., 2, 0]) / s,
-                  (m[..., 2, 1] - m[..., 1, 2]) / s], -1)
-    y = np.stack([(m[..., 0, 1] + m[..., 1, 0]) / s, 0.25 * s, (m[..., 1, 2] + m[..., 2, 1]) / s,
-                  (m[..., 0, 2] - m[..., 2, 0]) / s], -1)
-    z = np.stack([(m[..., 0, 2] + m[..., 2, 0]) / s, (m[..., 1, 2] + m[..., 2, 1]) / s, 0.25 * s,
-                  (m[..., 1, 0] - m[..., 0, 1]) / s], -1)
-    w = np.stack([(m[..., 2, 1] - m[..., 1, 2]) / s, (m[..., 0, 2] - m[..., 2, 0]) / s,
-                  (m[..., 1, 0] - m[..., 0, 1]) / s, 0.25 * s], -1)
-    for i, c in enumerate((x, y, z, w)):
-        q = np.where((k == i)[..., None], c, q)
-    return normalize(q)
+    lead = m.shape[:-2]
+    k = (m.reshape(-1, 9) @ _K_OF_M + _K_ONE).reshape(-1, 4, 4)
+    best = np.argmax(k[:, [0, 1, 2, 3], [0, 1, 2, 3]], axis=-1)
+    q = k[np.arange(len(k)), best]
+    q /= np.sqrt(np.einsum("ij,ij->i", q, q))[:, None]
+    return q.reshape(lead + (4,))
 
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -213,15 +221,21 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 def frame(d: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Orthonormal frames (..., 3, 3) whose columns are d, r (made perpendicular to d), d x r."""
     d = normalize(d)
-    r = normalize(r - np.sum(r * d, -1, keepdims=True) * d)
+    r = normalize(r - (r * d).sum(-1, keepdims=True) * d)
     return np.stack([d, r, cross(d, r)], -1)
 
 
-def look_rotation(rest_dir: np.ndarray, rest_ref: np.ndarray, obs_dir: np.ndarray, obs_ref: np.ndarray) -> np.ndarray:
+def rest_frames(rest_dir: np.ndarray, rest_ref: np.ndarray) -> np.ndarray:
+    """The transposed rest frames look_rotation needs, for solvers to make once (their rests are constant)."""
+    return np.swapaxes(frame(rest_dir, rest_ref), -1, -2)
+
+
+def look_rotation(rest_dir: np.ndarray, rest_ref: np.ndarray, obs_dir: np.ndarray, obs_ref: np.ndarray,
+                  rest: np.ndarray | None = None) -> np.ndarray:
     """Rotations (..., 4) taking rest_dir exactly onto obs_dir, and rest_ref (its part perpendicular to
-    rest_dir) as close as possible onto obs_ref: the swing fixed by the direction, the twist by the reference."""
-    m = frame(obs_dir, obs_ref) @ np.swapaxes(frame(rest_dir, rest_ref), -1, -2)
-    return mat_to_quat(m)
+    rest_dir) as close as possible onto obs_ref: the swing fixed by the direction, the twist by the reference.
+    `rest`: rest_frames(rest_dir, rest_ref) made beforehand (then rest_dir and rest_ref are not read)."""
+    return mat_to_quat(frame(obs_dir, obs_ref) @ (rest_frames(rest_dir, rest_ref) if rest is None else rest))
 
 
 def perpendicular_ref(d: np.ndarray, ref: np.ndarray, fallback: np.ndarray, lo: float = 0.1, hi: float = 0.35) -> np.ndarray:
@@ -230,11 +244,12 @@ def perpendicular_ref(d: np.ndarray, ref: np.ndarray, fallback: np.ndarray, lo: 
     All (..., 3); lo/hi: sine of the angle between ref and d below which the fallback fully / partly takes over.
     """
     d = normalize(d)
-    rp = ref - np.sum(ref * d, -1, keepdims=True) * d
-    fp = fallback - np.sum(fallback * d, -1, keepdims=True) * d
-    rn = np.linalg.norm(rp, axis=-1, keepdims=True) / np.maximum(np.linalg.norm(ref, axis=-1, keepdims=True), 1e-9)
-    w = np.clip((rn - lo) / (hi - lo), 0.0, 1.0)
-    return normalize(w * normalize(rp) + (1 - w) * normalize(fp))
+    ref = np.asarray(ref, dtype=np.float64)
+    rp = ref - (ref * d).sum(-1, keepdims=True) * d
+    fp = fallback - (fallback * d).sum(-1, keepdims=True) * d
+    rp_len = norm(rp)
+    w = np.minimum(np.maximum((rp_len / np.maximum(norm(ref), 1e-9) - lo) / (hi - lo), 0.0), 1.0)
+    return normalize(w * (rp / np.maximum(rp_len, 1e-9)) + (1 - w) * normalize(fp))
 
 
 def swing_twist(q: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

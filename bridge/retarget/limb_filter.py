@@ -26,23 +26,42 @@ class GateSettings:
 
 
 class LimbGate:
+    """Vectorised over bones and groups: each bone belongs to at most one group (none: passed through, weight 0)."""
+
     def __init__(self, groups: dict[str, np.ndarray], n_bones: int, settings: GateSettings = GateSettings()):
         self.groups = {g: np.asarray(i, dtype=np.intp) for g, i in groups.items()}
+        self.names = tuple(self.groups)
+        self._index = {g: k for k, g in enumerate(self.names)}
         self.n = n_bones
         self.s = settings
+        self._group_of = np.full(n_bones, -1, dtype=np.intp)
+        for k, idx in enumerate(self.groups.values()):
+            if np.any(self._group_of[idx] >= 0):
+                raise ValueError("a bone may belong to one limb group only")
+            self._group_of[idx] = k
+        self._in_group = self._group_of >= 0
         self.reset()
 
     def reset(self) -> None:
         self.held = np.tile(quat.IDENTITY, (self.n, 1))
         self._have = np.zeros(self.n, bool)
-        self.weight = {g: 0.0 for g in self.groups}
-        self.seen = {g: False for g in self.groups}
-        self._last_seen = {g: -np.inf for g in self.groups}
+        self._weight = np.zeros(len(self.names))
+        self._seen = np.zeros(len(self.names), bool)
+        self._last_seen = np.full(len(self.names), -np.inf)
         self._t: float | None = None
+
+    @property
+    def weight(self) -> dict[str, float]:
+        """Per-group presence weight 0..1."""
+        return dict(zip(self.names, self._weight.tolist()))
+
+    @property
+    def seen(self) -> dict[str, bool]:
+        return dict(zip(self.names, self._seen.tolist()))
 
     def visible(self, group: str, score: float) -> bool:
         """Hysteresis on a visibility score 0..1 (e.g. the min over a limb's landmarks)."""
-        thr = self.s.visible_off if self.seen[group] else self.s.visible_on
+        thr = self.s.visible_off if self._seen[self._index[group]] else self.s.visible_on
         return bool(score >= thr)
 
     def __call__(self, rot: np.ndarray, seen: dict[str, bool], t: float, still: bool = False,
@@ -53,28 +72,22 @@ class LimbGate:
         """
         dt = 0.0 if self._t is None or still else max(0.0, t - self._t)
         self._t = t
+        s = np.array([bool(seen.get(g, False)) for g in self.names])
+        self._seen = s
+        self._last_seen[s] = t
+        bone_seen = s[self._group_of] & self._in_group
+        unseen = self._in_group & ~bone_seen
         out = np.array(rot, dtype=np.float64, copy=True)
-        w = np.zeros(self.n)
-        for g, idx in self.groups.items():
-            s = bool(seen.get(g, False))
-            self.seen[g] = s
-            if s:
-                self._last_seen[g] = t
-                self.held[idx] = out[idx]
-                self._have[idx] = True
-                self.weight[g] = 1.0 if still or self.s.ease_in_s <= 0 else min(1.0, self.weight[g] + dt / self.s.ease_in_s)
-            else:
-                never = ~self._have[idx]
-                held = self.held[idx].copy()
-                if rest is not None:
-                    held[never] = rest[idx][never]
-                out[idx] = held
-                if still or self.s.ease_out_s <= 0:
-                    self.weight[g] = 0.0
-                elif t - self._last_seen[g] > self.s.hold_s:
-                    self.weight[g] = max(0.0, self.weight[g] - dt / self.s.ease_out_s)
-            w[idx] = self.weight[g]
-        return out, w
+        self.held[bone_seen] = out[bone_seen]
+        self._have |= bone_seen
+        out[unseen] = (self.held[unseen] if rest is None else
+                       np.where(self._have[unseen, None], self.held[unseen], rest[unseen]))
+        w, st = self._weight, self.s
+        up = np.ones_like(w) if still or st.ease_in_s <= 0 else np.minimum(1.0, w + dt / st.ease_in_s)
+        down = (np.zeros_like(w) if still or st.ease_out_s <= 0 else
+                np.where(t - self._last_seen > st.hold_s, np.maximum(0.0, w - dt / st.ease_out_s), w))
+        self._weight = np.where(s, up, down)
+        return out, np.where(self._in_group, self._weight[self._group_of], 0.0)
 
 
 class RotationSmoother:

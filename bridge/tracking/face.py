@@ -29,6 +29,7 @@ class FaceTrackerSettings:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    search_every: int = 3  # none found for a while: search one frame in 3 (landmarker.SearchBackoff)
 
 
 class FaceTracker(Landmarker):
@@ -42,12 +43,21 @@ class FaceTracker(Landmarker):
             min_tracking_confidence=settings.min_tracking_confidence,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
-        ), still_images)
+        ), still_images, settings.search_every)
         self._index: np.ndarray | None = None
         self._bulk = _BulkReader.attach(self._landmarker, still_images)
 
     def process(self, rgb, timestamp_ms: int) -> FaceObservation | None:
         """Track one RGB uint8 image (array or shared `mp_image`); timestamps must increase."""
+        if self.backoff is None:
+            return self._track(rgb, timestamp_ms)
+        if not self.backoff.search():
+            return None
+        obs = self._track(rgb, timestamp_ms)
+        self.backoff.found(obs is not None)
+        return obs
+
+    def _track(self, rgb, timestamp_ms: int) -> FaceObservation | None:
         if self._bulk is not None:
             return self._bulk.read(self, rgb, timestamp_ms)
         result = self._run(rgb, timestamp_ms)

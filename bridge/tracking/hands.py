@@ -45,6 +45,7 @@ class HandTrackerSettings:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    search_every: int = 3  # none found for a while: search one frame in 3 (landmarker.SearchBackoff)
 
 
 class HandTracker(Landmarker):
@@ -61,11 +62,13 @@ class HandTracker(Landmarker):
             min_hand_detection_confidence=settings.min_detection_confidence,
             min_hand_presence_confidence=settings.min_presence_confidence,
             min_tracking_confidence=settings.min_tracking_confidence,
-        ), still_images)
+        ), still_images, settings.search_every)
         self.input_mirrored = input_mirrored  # True only if frames were flipped before tracking
 
     def process(self, rgb, timestamp_ms: int) -> list[HandObservation]:
         """Track one RGB uint8 image (array or shared `mp_image`); returns 0..num_hands hands. Timestamps must increase."""
+        if self.backoff is not None and not self.backoff.search():
+            return []
         result = self._run(rgb, timestamp_ms)
         hands: list[HandObservation] = []
         for lms, wl, cats in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness):
@@ -74,6 +77,8 @@ class HandTracker(Landmarker):
             if self.input_mirrored:
                 side = "left" if side == "right" else "right"
             hands.append(HandObservation(side, float(cats[0].score), points(lms), points(wl), label))
+        if self.backoff is not None:
+            self.backoff.found(bool(hands))
         return hands
 
 

@@ -3,7 +3,10 @@ VIDEO or IMAGE mode with increasing timestamps, and closing it."""
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import sys
+import types
 from importlib import resources
 
 import numpy as np
@@ -14,6 +17,53 @@ from .native_logs import quiet_native_logs
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 BLANK = np.zeros((64, 64, 3), np.uint8)
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module that importing MediaPipe pulls in but the sidecar never calls:
+    `mediapipe.tasks.python` imports its drawing utilities (matplotlib.pyplot, about 0.3 s of the
+    start-up) and its audio recorder (sounddevice). The real module is imported the first time any
+    attribute is read, so code that does use it (bridge/report.py's plots) gets it as usual.
+    (importlib's LazyLoader cannot do this: an import statement reads the module's __spec__, which
+    loads it.)"""
+
+    def __getattr__(self, attr: str):
+        return getattr(self._real(), attr)
+
+    def _real(self) -> types.ModuleType:
+        real = self.__dict__.get("_module")
+        if real is None:
+            parent = self.__name__.rpartition(".")[0]
+            if parent and isinstance(sys.modules.get(parent), _Deferred):
+                sys.modules[parent]._real()
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_module"] = importlib.import_module(self.__name__)
+        return real
+
+
+def _defer_unused_imports() -> None:
+    """Installs the stand-ins (see _Deferred) for what MediaPipe imports but does not need here,
+    unless something imported them already or they are not installed. Each carries its module's
+    real spec (found without importing it), so `importlib.util.find_spec` still answers."""
+    from importlib.machinery import PathFinder
+    from importlib.util import find_spec
+    if "mediapipe" in sys.modules:
+        return
+    for top, subs in (("matplotlib", ("pyplot",)), ("sounddevice", ())):
+        if top in sys.modules or (spec := find_spec(top)) is None:
+            continue
+        stand_in = sys.modules[top] = _Deferred(top)
+        stand_in.__spec__ = spec
+        for sub in subs:
+            sub_spec = PathFinder.find_spec(f"{top}.{sub}", spec.submodule_search_locations or [])
+            if sub_spec is not None:
+                child = sys.modules[f"{top}.{sub}"] = _Deferred(f"{top}.{sub}")
+                child.__spec__ = sub_spec
+                stand_in.__dict__[sub] = child  # `import a.b` reads a.b: it must not load a
+
+
+_defer_unused_imports()
 
 
 @functools.cache
@@ -31,6 +81,33 @@ def warm_up_frame() -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok else BLANK
 
 
+class SearchBackoff:
+    """While a VIDEO-mode landmarker tracks nothing, each call runs its detector over the whole image
+    (the costly stage: 17 ms CPU a frame for the hand landmarker on the 1080p body clip that never
+    shows a hand, bench/cpu.py). After `patience` frames in a row with nothing found, the search runs
+    on one frame in `every` (the frames between return nothing, as the search would have); a find
+    goes back to every frame. A subject who comes into view is found at most every - 1 frames later.
+    """
+
+    def __init__(self, every: int, patience: int = 5):
+        self.every = every
+        self.patience = patience
+        self._empty = 0  # frames in a row with nothing found, searched or not
+
+    def search(self) -> bool:
+        """Whether this frame runs the landmarker; a frame it does not is counted as empty."""
+        if self.every <= 1 or self._empty < self.patience or (self._empty - self.patience) % self.every == 0:
+            return True
+        self._empty += 1
+        return False
+
+    def found(self, anything: bool) -> None:
+        self._empty = 0 if anything else self._empty + 1
+
+    def reset(self) -> None:
+        self._empty = 0
+
+
 class Landmarker:
     """Subclasses pass the Tasks class and its options (minus base options and running mode).
 
@@ -40,10 +117,12 @@ class Landmarker:
     """
 
     def __init__(self, model_name: str, task_class_name: str, options_class_name: str, options: dict,
-                 still_images: bool):
+                 still_images: bool, search_every: int = 1):
         from mediapipe.tasks.python import BaseOptions, vision
 
         self.still_images = still_images
+        # unrelated pictures are each searched whole; see SearchBackoff
+        self.backoff = SearchBackoff(search_every) if search_every > 1 and not still_images else None
         self._landmarker = None
         self._last_ts = 0
         self._offset = 0  # added to the caller's timestamps: see forget()
@@ -86,6 +165,8 @@ class Landmarker:
         first frame of another video would miss its face; after one blank frame the next is searched whole.
         The next video's timestamps then start just after the blank one, so MediaPipe sees the same
         time steps whatever ran before: a video gives the same landmarks first or after others (batch, Ray)."""
+        if self.backoff is not None:
+            self.backoff.reset()
         if not self.still_images:
             self._offset = 0
             self._run(BLANK, self._last_ts + 1)

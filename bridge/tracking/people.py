@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..landmarks import L_EL, L_HIP, L_SH, L_WR, NOSE, R_EL, R_HIP, R_SH, R_WR, WRIST
 
@@ -122,6 +121,7 @@ def _assign(cost: np.ndarray) -> list[tuple[int, int]]:
     """Minimum-cost pairs (row, column) of a cost matrix, leaving gated-out pairs unpaired."""
     if cost.size == 0:
         return []
+    from scipy.optimize import linear_sum_assignment  # here, not at the top: scipy.optimize is 0.3-1 s of start-up
     rows, cols = linear_sum_assignment(cost)
     return [(int(r), int(c)) for r, c in zip(rows, cols) if cost[r, c] < _NO]
 
