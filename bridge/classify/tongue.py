@@ -5,10 +5,10 @@ becomes the tongueOut value, written into the tracker's blendshapes before the f
 is calibrated, filtered, mirrored and mapped (e.g. to VRChat's `v2/TongueOut`) like every other
 shape. The model is FoxyFace's (models/tongue_foxyface.card.json): its input is the whole face,
 turned upright by the eye line (landmarks 33 and 263), framed by the box of all 478 landmarks
-plus a margin, warped to 256x256 RGB and scaled to [0, 1], as FoxyFace prepares it; FoxyFace's
-margin is 64 camera pixels, here a fraction of the face so it does not depend on the camera's
-resolution. It costs tens of milliseconds a face, so it runs at `[classify] tongue_hz` and the
-last value is held in between; it is off by default (docs/models.md).
+plus a margin, warped (bicubic) to 256x256 RGB and scaled to [0, 1], as FoxyFace prepares it;
+FoxyFace's margin is 64 camera pixels, here a fraction of the face so it does not depend on the
+camera's resolution. It costs tens of milliseconds a face, so it runs at `[classify] tongue_hz`
+and the last value is held in between; it is off by default (docs/models.md).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def tongue_crop(rgb: np.ndarray, landmarks: np.ndarray, size: int = SIZE, margin
     m = np.zeros((2, 3))
     m[:, :2] = scale[:, None] * rot
     m[:, 2] = scale * (-rot @ np.array([(lx + rx) / 2, (ly + ry) / 2]) - lo)
-    return cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT)
 
 
 class TongueEstimator:
