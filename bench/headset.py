@@ -5,22 +5,26 @@ headset-shaped dark occluder is drawn from that frame's reference landmarks (the
 the eyes, brows, temples, cheekbones, nose bridge and lower forehead, grown by 20% about its
 centre, filled dark grey), so it moves, turns and scales with the head as a worn headset does. The
 covered frames go through the real trackers and face solver (bridge/tracking/combined.py,
-bridge/retarget/face.py) with `[face] headset` off (what the sidecar did before), on and auto, and
-each run is compared with the reference run, frame by frame:
+bridge/retarget/face.py) with `[face] headset` off (what the sidecar did before), on with
+MediaPipe's own mouth shapes ("on, MP": before the lower-face model), on and auto, and each run is
+compared with the reference run, frame by frame:
 
   kept       frames with the face found, of those the reference found (target >= 95%)
   mouth/jaw  |covered - reference| of the jaw*, mouth*, cheek* shapes over the frames both found:
-             the median over all of them (target <= 0.1), jawOpen's median, and the worst single
-             shape's median
+             the median over all of them, jawOpen's median, and the worst single shape's median
+             (target: every shape's median <= 0.1; --shapes prints them all)
   head       median angle between the covered and the reference head rotations (target <= 5 deg)
   eyes held  frames whose eyes were marked not tracked (held neutral), of those kept
 
-A drawn box is not a headset: real headset footage is still to be checked (docs say so).
-Usage: python bench/headset.py [VIDEO ...] [--frames N]
+The lower-face model (bridge/tracking/lower_face.py) was fitted on FER2013 Training faces only,
+so every clip here is held out. A drawn box is not a headset: real headset footage is still to be
+checked (docs say so).
+Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes]   (default: every real face clip)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,7 +44,11 @@ from bridge.retarget.face import FaceSolver  # noqa: E402
 from bridge.tracking.combined import Trackers  # noqa: E402
 from bridge.tracking.headset import UPPER_FACE  # noqa: E402
 
-DEFAULT_VIDEO = ROOT.parent / "shared" / "fixtures" / "face" / "expressions_pexels.mp4"
+FACE = Path(os.environ.get("AVATAR_BRIDGE_FIXTURES", ROOT.parent / "shared" / "fixtures")) / "face"
+DEFAULT_VIDEO = FACE / "expressions_pexels.mp4"
+REAL_FACE_CLIPS = [FACE / n for n in ("expressions_pexels.mp4", "single_face.mp4", "face_then_cartoon.mov",
+                                      "cartoon_then_face.mov")]
+MODES = {"off": ("off", True), "on, MP": ("on", False), "on": ("on", True), "auto": ("auto", True)}
 LOWER_SHAPES = [i for n, i in INDEX.items() if n.startswith(("jaw", "mouth", "cheek"))]
 GROW = 1.2
 DARK = (25, 25, 25)
@@ -54,21 +62,25 @@ def decode(path: Path, n: int) -> tuple[list[np.ndarray], float]:
     return decode_frames(path, n), fps
 
 
-def cover(rgb: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
-    """The frame with a headset-shaped dark occluder over the eyes and brows of `landmarks`."""
+def cover(rgb: np.ndarray, landmarks: np.ndarray | None, grow: float = GROW, shade=DARK) -> np.ndarray:
+    """The frame with a headset-shaped dark occluder over the eyes and brows of `landmarks` (the
+    hull grown by `grow` about its centre, filled with `shade`)."""
     out = rgb.copy()
     if landmarks is not None:
         h, w = rgb.shape[:2]
         hull = cv2.convexHull((landmarks[list(UPPER_FACE), :2] * [w, h]).astype(np.float32))[:, 0]
         centre = hull.mean(0)
-        cv2.fillPoly(out, [(centre + (hull - centre) * GROW).astype(np.int32)], DARK)
+        cv2.fillPoly(out, [(centre + (hull - centre) * grow).astype(np.int32)], shade)
     return out
 
 
-def run(frames: list[np.ndarray], fps: float, headset: str) -> list[FaceState]:
-    """The real trackers and face solver over the frames (VIDEO mode, filtered as live)."""
+def run(frames: list[np.ndarray], fps: float, headset: str, lower_face: bool = True) -> list[FaceState]:
+    """The real trackers and face solver over the frames (VIDEO mode, filtered as live);
+    `lower_face=False` keeps MediaPipe's own mouth shapes under the headset (the run before the model)."""
     cfg = from_tables({"face": {"headset": headset}})
     trackers = Trackers(cfg, still_images=False)
+    if not lower_face:
+        trackers.lower_face = None
     solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss)
     out = []
     try:
@@ -89,6 +101,7 @@ def figures(ref: list[FaceState], got: list[FaceState]) -> dict[str, float]:
         med = np.median(diff, axis=0)
         worst = int(np.argmax(med))
         out.update(mouth_all=float(np.median(diff)), mouth_worst=float(med[worst]), mouth_worst_name=ARKIT_NAMES[LOWER_SHAPES[worst]],
+                   per_shape={ARKIT_NAMES[i]: float(m) for i, m in zip(LOWER_SHAPES, med)},
                    jaw_open=float(med[LOWER_SHAPES.index(INDEX["jawOpen"])]),
                    head_deg=float(np.median([np.degrees(quat.angle_between(g.head_rotation, r.head_rotation))
                                              for r, g in both])),
@@ -106,19 +119,22 @@ def reference_landmarks(frames: list[np.ndarray], fps: float) -> list[np.ndarray
         trackers.close()
 
 
-def measure(video: Path, n: int, modes=("off", "on", "auto")) -> tuple[int, dict[str, dict[str, float]]]:
-    """(frames the reference run found, {headset mode: figures on the covered frames})."""
+def measure(video: Path, n: int, modes=tuple(MODES)) -> tuple[int, dict[str, dict[str, float]]]:
+    """(frames the reference run found, {row of MODES: figures on the covered frames})."""
     frames, fps = decode(video, n)
     covered = [cover(f, lm) for f, lm in zip(frames, reference_landmarks(frames, fps))]
     ref = run(frames, fps, "off")
-    return sum(r.found for r in ref), {mode: figures(ref, run(covered, fps, mode)) for mode in modes}
+    return sum(r.found for r in ref), {m: figures(ref, run(covered, fps, *MODES[m])) for m in modes}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("videos", nargs="*", type=Path, default=[DEFAULT_VIDEO])
+    ap.add_argument("videos", nargs="*", type=Path, default=REAL_FACE_CLIPS)
     ap.add_argument("--frames", type=int, default=200)
+    ap.add_argument("--shapes", action="store_true", help="print every jaw/mouth/cheek shape's median too")
     args = ap.parse_args()
+    if missing := [str(v) for v in args.videos if not v.is_file()]:
+        sys.exit(f"bench/headset.py: no such video: {', '.join(missing)} (set AVATAR_BRIDGE_FIXTURES to the fixtures)")
     for video in args.videos:
         found, results = measure(video, args.frames)
         print(f"{video.name}: first {args.frames} frames, reference found {found}")
@@ -132,6 +148,11 @@ def main() -> None:
                       f"{f['head_deg']:>9.2f} {f['eyes_held'] * 100:>9.1f}%")
             else:
                 print(f"{mode:8} {kept:>7}")
+        if args.shapes:
+            rows = [m for m, f in results.items() if "per_shape" in f]
+            print("  per-shape median |covered - reference|: " + " ".join(f"{m:>8}" for m in rows))
+            for name in results[rows[0]]["per_shape"] if rows else ():
+                print(f"  {name:39}  " + " ".join(f"{results[m]['per_shape'][name]:>8.3f}" for m in rows))
         sys.stdout.flush()
 
 

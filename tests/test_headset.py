@@ -1,8 +1,9 @@
 """Headset mode on a real face clip under a simulated headset that follows the head (bench/headset.py:
 a dark occluder over the eyes and brows drawn from the uncovered run's landmarks on every frame):
-the face is kept, the lower face and the head pose stay near the uncovered run's, the eyes and brows
-are held neutral and marked not tracked, VRChat gets no eye data, and "auto" leaves an uncovered face
-alone."""
+the face is kept, every mouth, jaw and cheek shape (from the lower-face model, fitted on FER2013
+only, so these clips are held out) and the head pose stay near the uncovered run's, the eyes and
+brows are held neutral and marked not tracked, VRChat gets no eye data, and "auto" leaves an
+uncovered face alone."""
 import importlib.util
 import time
 
@@ -13,6 +14,7 @@ from bridge.config import from_tables
 from bridge.frame import UPPER_FACE_SHAPES, AvatarFrame, Person
 from bridge.outputs import Outputs
 from bridge.tracking.headset import HeadsetDetector, upper_face_detail_ratio
+from bridge.tracking.lower_face import SHAPES, LowerFace, features
 from conftest import FACE, ROOT, Oscdump, free_port
 
 CLIP = FACE / "expressions_pexels.mp4"
@@ -40,9 +42,11 @@ def test_the_three_figures_under_a_simulated_headset(clip):
     assert sum(r.found for r in ref) == N
     on = bench.run(covered, fps, "on")
     f = bench.figures(ref, on)
-    # measured on this clip's first 120 frames: kept 100%, mouth/jaw median ~0.002, jawOpen ~0.01, head ~3.3 deg
+    # measured on this clip's first 120 frames: kept 100%, mouth/jaw median ~0.007, jawOpen ~0.03, head ~3.3 deg;
+    # the worst single shape (mouthSmile) ~0.11-0.13: over the issue's 0.1 per shape (bench/headset.py, README)
     assert f["kept"] >= 0.95, f
     assert f["mouth_all"] <= 0.1 and f["jaw_open"] <= 0.1, f
+    assert f["mouth_worst"] <= 0.2, f
     assert f["head_deg"] <= 5.0, f
     assert f["eyes_held"] == 1.0
     for s in on:
@@ -134,3 +138,76 @@ def test_without_eyes_drops_every_form_of_an_eye_parameter():
         "/avatar/parameters/v2/EyeLeftXNegative", "/avatar/parameters/FT/v2/JawOpen2", "/tracking/eye/EyesClosedAmount")]
     kept = vrchat.without_eyes(sent, names)
     assert kept == [sent[0], sent[4]]
+
+
+def test_the_lower_face_model_beats_mediapipe_under_the_headset_on_a_second_person():
+    """single_face.mp4 (another person, another camera): MediaPipe's own mouth shapes under the
+    simulated headset drift (mouthLowerDownRight ~0.20 off on median); the lower-face model's worst
+    shape is ~0.13 off (still over the issue's 0.1)."""
+    bench = _bench()
+    frames, fps = bench.decode(FACE / "single_face.mp4", 72)
+    covered = [bench.cover(f, lm) for f, lm in zip(frames, bench.reference_landmarks(frames, fps))]
+    ref = bench.run(frames, fps, "off")
+    model = bench.figures(ref, bench.run(covered, fps, "on"))
+    mediapipe = bench.figures(ref, bench.run(covered, fps, "on", lower_face=False))
+    assert model["kept"] >= 0.95 and model["mouth_worst"] <= 0.15, model
+    assert model["mouth_worst"] < mediapipe["mouth_worst"] - 0.05, (model, mediapipe)
+
+
+def test_headset_mode_takes_the_mouth_from_the_lower_face_model(clip):
+    """While covered, the tracker's jaw/mouth/cheek shapes are the model's reading of the landmarks
+    and nothing else changes; an uncovered face in auto mode keeps MediaPipe's."""
+    from bridge.tracking.combined import Trackers
+    _, frames, covered, _, _ = clip
+    model = LowerFace()
+    for mode, images, replaced in (("on", covered, True), ("auto", frames, False)):
+        trackers = Trackers(from_tables({"face": {"headset": mode}}), still_images=False)
+        plain = Trackers(from_tables({"face": {"headset": mode}}), still_images=False)
+        plain.lower_face = None
+        try:
+            for i, rgb in enumerate(images[:8]):
+                got, mp = trackers.process(rgb, i * 40).face, plain.process(rgb, i * 40).face
+                h, w = rgb.shape[:2]
+                want = model(got.landmarks, w, h) if replaced else mp.blendshapes[SHAPES]
+                np.testing.assert_allclose(got.blendshapes[SHAPES], want, atol=1e-6)
+                others = np.setdiff1d(np.arange(52), SHAPES)
+                np.testing.assert_allclose(got.blendshapes[others], mp.blendshapes[others], atol=1e-6)
+        finally:
+            trackers.close()
+            plain.close()
+
+
+def test_lower_face_features_ignore_head_pose_distance_and_the_upper_face(clip):
+    """The same landmarks turned, scaled, moved (in pixels) or with the eyes and brows scrambled give
+    the same model input, so the model reads expression, not pose or what the headset hides."""
+    _, frames, _, fps, _ = clip
+    lm = _bench().reference_landmarks(frames[:1], fps)[0].astype(np.float64)
+    m = LowerFace()
+    h, w = frames[0].shape[:2]
+    base = features(lm[None], w, h, m.keep, m.anchor, m.template)[0]
+    px = lm * [w, h, w]
+    a, b = np.radians(25), np.radians(-15)
+    rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    ry = np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0], [-np.sin(b), 0, np.cos(b)]])
+    moved = (px - px.mean(0)) @ (rz @ ry).T * 0.6 + px.mean(0) + [40, -25, 3]
+    scrambled = lm.copy()
+    upper = np.setdiff1d(np.arange(478), m.keep)
+    scrambled[upper] = np.random.default_rng(0).uniform(0, 1, (len(upper), 3))
+    for other in (moved / [w, h, w], scrambled):
+        np.testing.assert_allclose(features(other[None], w, h, m.keep, m.anchor, m.template)[0], base, atol=1e-4)
+    assert len(m.keep) >= 100 and not np.isin(m.keep, [33, 133, 159, 145, 362, 263, 386, 374, 70, 300]).any()
+
+
+def test_lower_face_model_is_cheap_and_in_range(clip):
+    """Under 1 ms a frame on one thread (median), values 0..1, and a carded, checked file."""
+    _, frames, covered, fps, _ = clip
+    lms = [lm for lm in _bench().reference_landmarks(covered[:40], fps) if lm is not None]
+    m = LowerFace()
+    h, w = frames[0].shape[:2]
+    times = []
+    for lm in lms:
+        t0 = time.perf_counter()
+        v = m(lm, w, h)
+        times.append(time.perf_counter() - t0)
+        assert v.shape == (len(SHAPES),) and v.min() >= 0.0 and v.max() <= 1.0
+    assert np.median(times) < 1e-3, np.median(times)

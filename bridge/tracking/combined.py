@@ -20,6 +20,8 @@ from ..config import Config
 from .face import FaceObservation, FaceTracker, FaceTrackerSettings
 from .headset import HeadsetDetector, HeadsetSettings
 from .landmarker import mp_image
+from .lower_face import SHAPES as LOWER_FACE_SHAPES
+from .lower_face import LowerFace
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class Trackers:
     def __init__(self, cfg: Config, still_images: bool, face: FaceTracker | None = None):
         self.face = None
         self.headset: HeadsetDetector | None = None
+        self.lower_face: LowerFace | None = None  # headset mode: mouth, jaw and cheeks while the eyes are covered
         self.pose = None
         self.hands = None
         self.rescuer = None  # tracking.hands.HandRescuer: crops around pose wrists whose hand was missed
@@ -65,7 +68,8 @@ class Trackers:
                 conf = ((f.min_detection_confidence, f.min_detection_confidence, f.min_tracking_confidence)
                         if f.headset == "off" else (low, low, low))
                 self.face = face or FaceTracker(FaceTrackerSettings(*conf), still_images=still_images)
-                self.headset = HeadsetDetector(f.headset) if f.headset != "off" else None
+                if f.headset != "off":
+                    self.headset, self.lower_face = HeadsetDetector(f.headset), LowerFace()
             if cfg.pose.enabled:
                 from .pose import PoseTracker, PoseTrackerSettings
                 p = cfg.pose
@@ -115,6 +119,9 @@ class Trackers:
                 covered = self.headset.update(rgb, None if obs.face is None else obs.face.landmarks)
                 if obs.face is not None:
                     obs.face.upper_covered = covered
+                    if covered and self.lower_face is not None:  # MediaPipe's own are dragged by the covered eyes
+                        h, w = rgb.shape[:2]
+                        obs.face.blendshapes[LOWER_FACE_SHAPES] = self.lower_face(obs.face.landmarks, w, h)
         if fp is not None:
             obs.pose, obs.timings_ms["pose"] = fp.result()
             self._last_pose = obs.pose

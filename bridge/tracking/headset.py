@@ -1,11 +1,14 @@
 """Headset mode: keep the face tracked when a VR headset hides the eyes and brows.
 
-What fails under a headset is MediaPipe's confidence, not its geometry: with the upper face covered
-the detector and the landmarker's presence score drop below the usual 0.5 and the face is dropped,
-while the landmarks it does place on the lower face (mouth, jaw, cheeks) and the head pose it fits
-stay close to an uncovered run's (bench/headset.py measures both). So headset mode runs the face
-landmarker with low confidence thresholds and says, per frame, whether the upper face is covered;
-the face solver then holds the eye and brow shapes neutral and marks the eyes not tracked.
+What fails under a headset is MediaPipe's confidence, and its blendshapes, more than its geometry:
+with the upper face covered the detector and the landmarker's presence score drop below the usual
+0.5 and the face is dropped, while the landmarks it does place on the lower face (mouth, jaw,
+cheeks) and the head pose it fits stay close to an uncovered run's (bench/headset.py measures
+both). Its blendshape model, though, reads the guessed eyes and brows too, and some mouth shapes
+follow them. So headset mode runs the face landmarker with low confidence thresholds and says,
+per frame, whether the upper face is covered; while it is, the mouth, jaw and cheek shapes come
+from the lower-face landmarks alone (lower_face.py), and the face solver holds the eye and brow
+shapes neutral and marks the eyes not tracked.
 
 Whether the upper face is covered ("auto") is read from the image: a headset's front is smooth
 next to eyes, lashes and brows, so the band over the eyes and brows has much less fine detail
