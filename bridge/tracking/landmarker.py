@@ -38,7 +38,10 @@ class _Deferred(types.ModuleType):
                 sys.modules[parent]._real()
             if sys.modules.get(self.__name__) is self:
                 del sys.modules[self.__name__]
-            real = self.__dict__["_module"] = importlib.import_module(self.__name__)
+            try:
+                real = self.__dict__["_module"] = importlib.import_module(self.__name__)
+            except (ImportError, OSError) as e:  # e.g. sounddevice without PortAudio: as if it had no attribute
+                raise AttributeError(f"{self.__name__} cannot be imported here ({e})") from None
         return real
 
 
