@@ -36,7 +36,7 @@ from bridge.protocols.jsonframe import schema
 from bridge.tracking.combined import Observations
 from bridge.tracking.multi import MultiTrackers, MultiTrackerSettings
 from bridge.tracking.people import PeopleSettings, PeopleTracker
-from conftest import FACE, FIXTURES, ROOT
+from conftest import FACE, FIXTURES, ROOT, free_port
 from multi_person_media import FACE_A, crossing
 from test_dashboard_browser import CUT_LABELS
 
@@ -77,14 +77,6 @@ return {seq: camShown.seq, boxes, faces, rows, palette: PALETTE};
 """
 
 
-def _free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture(scope="module")
 def chrome(tmp_path_factory):
     driver = chrome_driver(tmp_path_factory.mktemp("chrome"))
@@ -102,10 +94,10 @@ def two_people(tmp_path):
     enrol = subprocess.run([sys.executable, "-m", "bridge.cli", "enroll", "alice", "--source", str(FIXTURES / FACE_A), "-q"],
                            env=env, capture_output=True, text=True, timeout=300)
     assert enrol.returncode == 0, enrol.stderr
-    vmc, alice = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_DGRAM)
+    vmc, alice = free_port(), free_port()
     config = tmp_path / "config.toml"
     config.write_text(f"[vmc]\nnames = {{ alice = {alice} }}\n")
-    port = _free_port()
+    port = free_port(socket.SOCK_STREAM)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge.cli", "run", "--source", str(clip.path), "--loop", "--people", "2",
          "--identify", "on", "--pose", "--hands", "--config", str(config), "--vmc", f"127.0.0.1:{vmc}",
