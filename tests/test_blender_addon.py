@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -113,19 +114,47 @@ def test_bad_packets_give_one_line(junk, reason):
     assert "\n" not in str(e.value)
 
 
-def test_json_reader_reads_schema_v2_frames(sample_frame):
+def test_json_reader_reads_schema_3_frames(sample_frame):
     f = sample_frame
     p = f.people[0]
     r = wire.JsonReader()
     assert r.read(jsonframe.hello(p.blend_names, p.bone_names, True)) is None
     got = r.read(jsonframe.frame_message(f))
-    assert got.seq == f.seq
+    assert got.seq == f.seq and got.slot == 1 and got.name is None
     np.testing.assert_allclose([got.bones[n] for n in p.bone_names], p.bone_rotations, atol=1e-5)
     np.testing.assert_allclose([got.blends[n] for n in p.blend_names], p.blend_values, atol=1e-5)
-    with pytest.raises(wire.WireError, match="schema version"):
+    with pytest.raises(wire.WireError, match="schema version 1, this add-on reads 2 and 3"):
         r.read('{"type": "frame", "v": 1}')
     with pytest.raises(wire.WireError, match="bone rotations"):
         wire.JsonReader().read(jsonframe.frame_message(f))  # no hello yet: channel count unknown
+
+
+def test_json_reader_follows_a_slot_or_a_name(sample_frame):
+    """Two people: the reader takes the one in its slot, or the named one wherever they stand;
+    a frame without them is skipped and counted, never handed over as someone else."""
+    f = sample_frame
+    a = f.people[0]
+    b = replace(a, id=7, slot=2, name="Ann", similarity=0.8, blend_values=np.clip(a.blend_values + 0.3, 0, 1))
+    two = replace(f, people=[replace(a, name="unknown"), b])
+    r = wire.JsonReader(follow_slot=2)
+    r.read(jsonframe.hello(a.blend_names, a.bone_names, True))
+    got = r.read(jsonframe.frame_message(two))
+    assert got.slot == 2 and got.name == "Ann"
+    np.testing.assert_allclose([got.blends[n] for n in a.blend_names], b.blend_values, atol=1e-5)
+    r.follow_slot, r.follow_name = 1, "Ann"  # the name wins over the slot, changed between messages
+    assert r.read(jsonframe.frame_message(two)).slot == 2
+    r.follow_name = "Bob"
+    assert r.read(jsonframe.frame_message(two)) is None and r.without_person == 1
+    r.follow_name = ""
+    assert r.read(jsonframe.frame_message(replace(f, people=[]))) is None and r.without_person == 2
+    v2 = json.loads(jsonframe.frame_message(two))  # schema 2: no slots, the place in the list is the slot
+    v2["v"] = 2
+    for person in v2["people"]:
+        del person["slot"], person["name"]
+    r.follow_slot = 2
+    got = r.read(json.dumps(v2))
+    assert got.slot == 2 and got.name is None
+    np.testing.assert_allclose([got.blends[n] for n in a.blend_names], b.blend_values, atol=1e-5)
 
 
 def test_ws_client_against_websockets_server():
@@ -278,6 +307,7 @@ def test_websocket_live_from_the_sidecar_with_a_folded_bone(vmc_run, addon_zip, 
     cmd = ["avatar-bridge", "replay", str(rec), "--loop", "--max-frames", "120", "--speed", "2",
            "--ws", f"127.0.0.1:{port}", "--no-vmc", "-q"]
     res = _run_live(tmp, addon_zip, "ws", f"ws://127.0.0.1:{port}", cmd, drop="UpperChest")
+    assert res["follow_live"] == [2, "Ann"]
     assert res["bad"] == 0 and res["received"] >= 20
     print(_check_frames(res, rec, atol=2e-5, fold="UpperChest"))
 

@@ -61,6 +61,10 @@ result["bone_map"] = {i.unity: i.bone for i in arm.avatar_bridge_bones if i.bone
 assert bpy.ops.avatar_bridge.connect() == {"FINISHED"}
 result["timer_registered"] = bpy.app.timers.is_registered(driver.tick)
 sess = driver.session()
+if protocol == "ws":  # the panel's Slot / Name reach the running session's reader at once
+    st.follow_slot, st.follow_name = 2, " Ann "
+    result["follow_live"] = [sess.receiver.reader.follow_slot, sess.receiver.reader.follow_name]
+    st.follow_slot, st.follow_name = 1, ""
 
 # Capture each frame the add-on takes from its receiver (the tick applies it).
 taken = []

@@ -45,10 +45,18 @@ def start(settings) -> Session:
     else:
         rx = WebSocketReceiver(settings.ws_url)
     _session = Session(rx)
+    follow(settings)
     rx.start()
     if not bpy.app.timers.is_registered(tick):
         bpy.app.timers.register(tick, first_interval=INTERVAL_S)
     return _session
+
+
+def follow(settings) -> None:
+    """Point the running WebSocket session at the settings' slot / name."""
+    rx = _session.receiver if _session is not None else None
+    if isinstance(rx, WebSocketReceiver):
+        rx.reader.follow_slot, rx.reader.follow_name = settings.follow_slot, settings.follow_name.strip()
 
 
 def stop() -> None:

@@ -4,6 +4,8 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty,
                        StringProperty)
 
+from . import driver
+
 
 def _is_armature(_self, obj) -> bool:
     return obj.type == "ARMATURE"
@@ -22,6 +24,11 @@ class MeshItem(bpy.types.PropertyGroup):
     object: PointerProperty(type=bpy.types.Object, poll=_is_mesh, name="Mesh")
 
 
+def _follow_changed(self, _context) -> None:
+    """Who to follow is read at every message: a change applies to the running session at once."""
+    driver.follow(self)
+
+
 class ShapeMapItem(bpy.types.PropertyGroup):
     source: StringProperty(name="Channel", description="Blendshape name sent by the sidecar")
     object: PointerProperty(type=bpy.types.Object, poll=_is_mesh, name="Mesh")
@@ -32,12 +39,18 @@ class ShapeMapItem(bpy.types.PropertyGroup):
 class Settings(bpy.types.PropertyGroup):
     protocol: EnumProperty(name="Protocol", items=[
         ("VMC", "VMC (UDP)", "Listen for the sidecar's VMC packets (OSC over UDP)"),
-        ("WS", "WebSocket", "Connect to the sidecar's WebSocket server (JSON schema v2)")], default="VMC")
+        ("WS", "WebSocket", "Connect to the sidecar's WebSocket server (JSON schema 3 or 2)")], default="VMC")
     vmc_host: StringProperty(name="Listen on", default="127.0.0.1",
                              description="Address to listen on (0.0.0.0: every network interface)")
     vmc_port: IntProperty(name="Port", default=39539, min=1, max=65535)
     ws_url: StringProperty(name="URL", default="ws://127.0.0.1:8765",
                            description="ws://host:port of the sidecar (add ?token=SECRET if it asks for one)")
+    follow_slot: IntProperty(name="Slot", default=1, min=1, max=4, update=_follow_changed,
+                             description="Which person of the WebSocket frames drives this avatar "
+                                         "(1: the first; with --people N, slot N). Over VMC each slot has its own port")
+    follow_name: StringProperty(name="Name", default="", update=_follow_changed,
+                                description="Follow the person with this enrolled name wherever they stand "
+                                            "(instead of the slot); empty: by slot")
     armature: PointerProperty(type=bpy.types.Object, poll=_is_armature, name="Armature")
     apply_root: BoolProperty(name="Root motion", default=True,
                              description="Apply the sidecar's root position and rotation to the Hips")

@@ -239,6 +239,9 @@ class AVATARBRIDGE_PT_panel(bpy.types.Panel):
             row.prop(st, "vmc_port")
         else:
             col.prop(st, "ws_url")
+            row = col.row(align=True)
+            row.prop(st, "follow_slot")
+            row.prop(st, "follow_name")
         if s is None:
             col.operator("avatar_bridge.connect", icon="PLAY")
         else:
@@ -246,6 +249,9 @@ class AVATARBRIDGE_PT_panel(bpy.types.Panel):
             rx = s.receiver
             col.label(text=rx.status, icon="ERROR" if rx.status.startswith(("error", "cannot")) else "INFO")
             col.label(text=f"frames {rx.frames}, applied {s.applied}, bad packets {rx.bad}, errors {s.errors}")
+            missing = getattr(getattr(rx, "reader", None), "without_person", 0)
+            if missing:
+                col.label(text=f"{missing} frames without the followed person (holding the last pose)")
             for line in (rx.last_error, s.last_error):
                 if line:
                     col.label(text=line, icon="ERROR")

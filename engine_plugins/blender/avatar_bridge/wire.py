@@ -2,8 +2,10 @@
 
 VMC: OSC 1.0 packets (bundles or messages) over UDP; a frame is the bones and blendshape values
 received since the last `/VMC/Ext/Blend/Apply`, which the sidecar sends last in every frame.
-WebSocket: JSON messages of schema version 2 (`hello`, `frame`, `reply`, `preview`); person 0 of a
-`frame` drives the avatar. Both produce a `Frame` in Unity's frame (see convert.py).
+WebSocket: JSON messages of schema version 3 or 2 (`hello`, `frame`, `reply`, `preview`); the
+followed person of a `frame` (its slot, or its enrolled name wherever they stand; a schema 2
+person's slot is its place in the list) drives the avatar. Both produce a `Frame` in Unity's frame
+(see convert.py).
 Bad input raises `WireError` with a one-line reason; callers count it and go on.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
-SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (2, 3)  # schema 3 only adds each person's slot, name, similarity and box
 MAX_BUNDLE_DEPTH = 4
 
 
@@ -30,6 +32,8 @@ class Frame:
     root_pos: tuple = (0.0, 0.0, 0.0)
     root_rot: tuple = IDENTITY
     blends: dict = field(default_factory=dict)
+    slot: int = 1
+    name: str | None = None
 
 
 # ------------------------------------------------------------------ OSC
@@ -124,7 +128,7 @@ class VmcAssembler:
         return done
 
 
-# ------------------------------------------------------------------ WebSocket JSON (schema v2)
+# ------------------------------------------------------------------ WebSocket JSON (schema 2, 3)
 
 def _floats(v, n: int, what: str) -> tuple:
     if not isinstance(v, list) or len(v) != n or not all(
@@ -133,13 +137,31 @@ def _floats(v, n: int, what: str) -> tuple:
     return tuple(float(x) for x in v)
 
 
-class JsonReader:
-    """Reads the sidecar's JSON messages; keeps the channel names from the last `hello`."""
+def find_person(people: list, slot: int, name: str = "") -> int:
+    """Index of the person to follow: the first named `name` when that is set (the slot is then
+    ignored), else the first in `slot`; -1 when nobody matches."""
+    for i, p in enumerate(people):
+        if not isinstance(p, dict):
+            raise WireError("a person of the frame is not a JSON object")
+        if (p.get("name") == name) if name else (p.get("slot", i + 1) == slot):
+            return i
+    return -1
 
-    def __init__(self):
+
+class JsonReader:
+    """Reads the sidecar's JSON messages; keeps the channel names from the last `hello`.
+
+    `follow_slot` / `follow_name` may change between messages (the panel sets them live). A frame
+    without that person returns None and counts in `without_person`: the avatar holds its pose
+    (the sidecar eases a lost person to rest first) and never jumps to someone else."""
+
+    def __init__(self, follow_slot: int = 1, follow_name: str = ""):
         self.bone_names: list[str] = []
         self.blend_names: list[str] = []
         self.mirror: bool | None = None
+        self.follow_slot = follow_slot
+        self.follow_name = follow_name
+        self.without_person = 0
 
     def read(self, text: str) -> Frame | None:
         """A `frame` message -> Frame; `hello` updates the channels (None); others -> None."""
@@ -149,8 +171,9 @@ class JsonReader:
             raise WireError(f"not JSON ({e.__class__.__name__})") from None
         if not isinstance(msg, dict):
             raise WireError("message is not a JSON object")
-        if msg.get("v") != SCHEMA_VERSION:
-            raise WireError(f"schema version {msg.get('v')!r}, this add-on reads {SCHEMA_VERSION}")
+        if msg.get("v") not in SCHEMA_VERSIONS:
+            raise WireError(f"schema version {msg.get('v')!r}, this add-on reads "
+                            f"{' and '.join(map(str, SCHEMA_VERSIONS))}: update the add-on or the sidecar")
         kind = msg.get("type")
         if kind == "hello":
             ch = msg.get("channels")
@@ -163,9 +186,13 @@ class JsonReader:
         if kind != "frame":
             return None
         people = msg.get("people")
-        if not isinstance(people, list) or not people or not isinstance(people[0], dict):
-            raise WireError("frame without people")
-        p = people[0]
+        if not isinstance(people, list):
+            raise WireError("frame without a people list")
+        i = find_person(people, self.follow_slot, self.follow_name.strip())
+        if i < 0:
+            self.without_person += 1
+            return None
+        p = people[i]
         bones = p.get("bones") or {}
         rots = bones.get("rot", []) if isinstance(bones, dict) else None
         blends = p.get("blendshapes", [])
@@ -183,4 +210,6 @@ class JsonReader:
             _floats(root.get("pos", [0, 0, 0]), 3, "root.pos"),
             _floats(root.get("rot", list(IDENTITY)), 4, "root.rot"),
             dict(zip(self.blend_names, _floats(blends, len(blends), "blendshapes"))),
+            p["slot"] if isinstance(p.get("slot"), int) else i + 1,
+            p.get("name") if isinstance(p.get("name"), str) else None,
         )
