@@ -44,6 +44,11 @@ class Profile:
     head_position_cm: np.ndarray | None = None  # MediaPipe camera space; None = take the first face seen
     created: str = ""
 
+    @property
+    def calibrated(self) -> bool:
+        """A captured (or loaded) profile, not the identity default."""
+        return bool(self.created) or bool(np.any(self.neutral))
+
     def apply(self, values: np.ndarray) -> np.ndarray:
         span = np.maximum(self.maximum - self.neutral, MIN_RANGE)
         return np.clip((values - self.neutral) / span, 0.0, 1.0).astype(np.float32)

@@ -114,7 +114,9 @@ class PersonChain:
         if self.classifiers is None:
             return
         state = person.subject
+        profile = self.solver.profile
         self.classifiers.process(t, rgb, obs.face, obs.pose, state.head_rotation if state.found else None,
-                                 person.classes, person.events, obs.hands if hands_on else None)
+                                 person.classes, person.events, obs.hands if hands_on else None,
+                                 profile.neutral if profile.calibrated else None)
         if self.reactions.reactions:
             self.reactions.react(t, person)

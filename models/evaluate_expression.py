@@ -174,6 +174,13 @@ def evaluate(key: str) -> dict:
         card["measured"]["previous_file"] = {
             **info["previous"][key], "how": "the file this one replaced, same weights quantized without reduce_range, "
                                             "measured the same way on the same machine (AVX2, no VNNI)"}
+    previous = HERE / f"{name}.card.json"
+    if previous.is_file() and len(inputs) == 2:  # measure_fer_neutral.py's reference and figures stay
+        before = json.loads(previous.read_text())
+        if "neutral_reference" in before["inputs"][-1]:
+            inputs[1]["neutral_reference"] = before["inputs"][-1]["neutral_reference"]
+        if "neutral_relative" in before.get("measured", {}):
+            card["measured"]["neutral_relative"] = before["measured"]["neutral_relative"]
     if "parameters" in info:
         card["parameters"] = info["parameters"]
     trainlog = HERE / info.get("train_log", f"{name}.train.json")

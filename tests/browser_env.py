@@ -34,6 +34,28 @@ def chrome_driver(user_data: Path, webgl: bool = True):
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
 
 
+def wide_chrome(tmp_path_factory):
+    """A module's browser at the dashboard's desktop size (1400 x 1000); quits after the module."""
+    driver = chrome_driver(tmp_path_factory.mktemp("chrome"))
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    yield driver
+    driver.quit()
+
+
+def wait_for_port(proc: subprocess.Popen, port: int, timeout: float) -> None:
+    """Until the sidecar `proc` accepts TCP on `port`; fails with its stderr if it exits first."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.time() < deadline, "the sidecar did not open its WebSocket port"
+            time.sleep(0.2)
+
+
 def wait_for(fn, timeout=60, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -58,15 +80,7 @@ def run_sidecar(clip: Path, config: Path, *extra: str):
         [sys.executable, "-m", "bridge.cli", "run", "--source", str(clip), "--loop", "--pose", "--hands", "--mirror",
          "--no-vmc", "--ws", f"127.0.0.1:{port}", "-q", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "XDG_CONFIG_HOME": str(config)})
-    deadline = time.time() + 90
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.time() < deadline, "the sidecar did not open its WebSocket port"
-            time.sleep(0.2)
+    wait_for_port(proc, port, 90)
     yield port
     proc.terminate()
     proc.communicate(timeout=30)

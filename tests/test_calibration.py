@@ -54,6 +54,10 @@ def test_calibrate_command_then_run_uses_profile(tmp_path, tracker):
     raw = np.median([f.people[0].face.blendshapes[squint] for f in plain[10:40]])
     cal = np.median([f.people[0].face.blendshapes[squint] for f in calibrated[10:40]])
     assert raw > 0.2 and cal < raw / 2  # his resting squint now reads near neutral
+    # expressions are read relative to his calibrated neutral face (classify/expression.py)
+    p_plain = [f.people[0].classes["expression"]["neutral"] for f in plain[8:15]]
+    p_cal = [f.people[0].classes["expression"]["neutral"] for f in calibrated[8:15]]
+    assert np.max(np.abs(np.subtract(p_cal, p_plain))) > 1e-3 and np.median(p_cal) >= np.median(p_plain)
     # the neutral head pose is removed too
     from bridge.retarget import quat
     angle = np.median([np.degrees(quat.angle_between(f.people[0].face.head_rotation, quat.IDENTITY)) for f in calibrated[10:]])

@@ -167,6 +167,39 @@ def test_smiles_read_as_happy_on_real_video(pexels_frames):
     assert probs[smiling, happy].mean() > probs[straight, happy].mean() + 0.4
 
 
+def test_expressions_read_relative_to_a_calibrated_neutral_face():
+    """single_face.mp4 starts neutral (frames 0-14, by eye) and smiles from frame 24. Calibrated on
+    frames 0-7, the blendshapes move by (FER2013's neutral - his), his held-out neutral frames read
+    at least as neutral as before and his smile still reads happy (models/measure_fer_neutral.py)."""
+    from bridge.tracking.face import FaceTracker
+    cap = cv2.VideoCapture(str(FACE / "single_face.mp4"))
+    frames = []
+    with FaceTracker() as t:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            frames.append((rgb, t.process(rgb, len(frames) * 33)))
+    clf = ExpressionClassifier()
+    ref = clf.neutral_reference
+    assert ref is not None and ref.shape == (52,) and 0 <= ref.min() and ref.max() < 0.5
+    neutral = np.median([obs.blendshapes for _, obs in frames[:8]], axis=0)
+    b = frames[10][1].blendshapes
+    np.testing.assert_allclose(clf.relative(b, ref), b, atol=1e-6)  # a user at FER's neutral: unchanged
+    np.testing.assert_allclose(clf.relative(b, neutral), np.clip(b - neutral + ref, 0, 1), atol=1e-6)
+    assert clf.relative(b, None) is b
+
+    def read(idx, user_neutral):
+        return [clf.classify(rgb, obs.landmarks, obs.blendshapes, user_neutral) for rgb, obs in (frames[i] for i in idx)]
+    held_out = range(8, 15)
+    before, after = read(held_out, None), read(held_out, neutral)
+    assert np.mean([p["neutral"] for p in after]) >= np.mean([p["neutral"] for p in before])
+    assert all(max(p, key=p.get) == "neutral" for p in after)
+    smiling = read(range(24, 72), neutral)
+    assert np.mean([max(p, key=p.get) == "happy" for p in smiling]) >= 0.9  # measured 46 of 48
+
+
 # ------------------------------------------------------------------------------------- action model
 
 def test_action_model_cross_subject_accuracy(msr_test):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from blender_env import run_blender
-from browser_env import HOLD, SETTLED, chrome_driver, collect, gesture_clip, run_sidecar, severe_logs, wait_for
+from browser_env import HOLD, SETTLED, collect, gesture_clip, run_sidecar, severe_logs, wait_for, wide_chrome
 from bridge import fidelity
 from bridge.retarget import humanoid, quat
 from bridge.retarget.fold import BoneFold
@@ -43,11 +43,7 @@ bpy.ops.export_scene.vrm(filepath=sys.argv[1])
 
 @pytest.fixture(scope="module")
 def chrome(tmp_path_factory):
-    driver = chrome_driver(tmp_path_factory.mktemp("chrome"))
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
-    yield driver
-    driver.quit()
+    yield from wide_chrome(tmp_path_factory)
 
 
 @pytest.fixture

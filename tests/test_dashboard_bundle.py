@@ -3,13 +3,12 @@ put static/avatar.js and the bundled packages' licences into bridge.dashboard; p
 them and the avatar. Without the bundle (an install without Node.js) the page, in Chromium, asks
 for no missing file and says how to get the 3D view."""
 import json
-import threading
 from importlib import resources
 
 from bridge import dashboard
 from bridge.protocols import jsonframe
 from conftest import ROOT
-from test_dashboard_avatar import chrome_driver, severe_logs, wait_for
+from browser_env import chrome_driver, severe_logs, wait_for
 
 WEB = ROOT / "web"
 

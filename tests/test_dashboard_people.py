@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -29,7 +28,7 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from browser_env import chrome_driver, severe_logs, wait_for
+from browser_env import severe_logs, wait_for, wait_for_port, wide_chrome
 from bridge.frame import FaceState, Person
 from bridge.preview import PreviewEncoder
 from bridge.protocols.jsonframe import schema
@@ -79,11 +78,7 @@ return {seq: camShown.seq, boxes, faces, rows, palette: PALETTE};
 
 @pytest.fixture(scope="module")
 def chrome(tmp_path_factory):
-    driver = chrome_driver(tmp_path_factory.mktemp("chrome"))
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
-    yield driver
-    driver.quit()
+    yield from wide_chrome(tmp_path_factory)
 
 
 @pytest.fixture
@@ -103,15 +98,7 @@ def two_people(tmp_path):
          "--identify", "on", "--pose", "--hands", "--config", str(config), "--vmc", f"127.0.0.1:{vmc}",
          "--ws", f"127.0.0.1:{port}", "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.time() < deadline, "the sidecar did not open its WebSocket port"
-            time.sleep(0.3)
+    wait_for_port(proc, port, 120)
     yield port, clip, vmc, alice
     proc.terminate()
     proc.communicate(timeout=30)

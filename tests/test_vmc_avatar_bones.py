@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import struct
-from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np

@@ -15,7 +15,7 @@ from bridge.errors import ConfigError
 from bridge.protocols import vrchat
 from bridge.recording import RecordingReader, RecordingWriter
 from bridge.retarget import quat
-from conftest import FACE, FIXTURES, Oscdump, free_port
+from conftest import FIXTURES, Oscdump, free_port
 from helpers import run_frames
 
 NTU = FIXTURES / "body" / "ntu_S001C001P001R001A001_rgb.avi"  # one person standing, whole body

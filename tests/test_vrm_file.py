@@ -7,7 +7,6 @@ by its own spec. The stream is parsed by liblo's oscdump.
 import json
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..arkit import ARKIT_NAMES
 from ..classes import EXPRESSIONS
 from ..errors import ModelError
 from .face_crop import face_crop
@@ -22,7 +23,10 @@ class ExpressionClassifier:
     (FaceState.landmarks / FaceObservation.landmarks). The card's preprocessing is applied:
     grayscale crop of `size` px, then x * scale + offset, NCHW float32. A fusion model's card has a
     second input, `blendshapes` (N, 52) in ARKit order, fed from the tracker's blendshapes (zeros
-    when unknown).
+    when unknown). Given the user's calibrated neutral face, those are read relative to it: the
+    shift that moves this user's resting blendshapes onto the training faces' resting ones
+    (`neutral_reference` in the card: FER2013 Training's neutral faces) is applied first, so a
+    resting face MediaPipe reads with a slight frown or smile is not taken for sad or happy.
     """
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, directory: Path | None = None):
@@ -42,6 +46,9 @@ class ExpressionClassifier:
             raise ModelError(f"{name} has inputs {extra} besides the face; an expression model takes the face and "
                              "optionally `blendshapes` (N, 52)")
         self.uses_blendshapes = bool(extra)
+        ref = self.model.card["inputs"][1].get("neutral_reference") if extra else None
+        self.neutral_reference = (np.array([float(ref[n]) for n in ARKIT_NAMES], np.float32)
+                                  if isinstance(ref, dict) else None)
         if tuple(self.model.classes) != CLASSES:
             raise ModelError(f"{name} lists classes {self.model.classes}, expected FER2013 order {CLASSES}")
         self.classes = CLASSES
@@ -76,8 +83,18 @@ class ExpressionClassifier:
                 progress.update(len(out[-1]))
         return np.concatenate(out)
 
-    def classify(self, image: np.ndarray, landmarks: np.ndarray,
-                 blendshapes: np.ndarray | None = None) -> dict[str, float]:
+    def relative(self, blendshapes: np.ndarray, neutral: np.ndarray | None) -> np.ndarray:
+        """The blendshapes as the training faces would read them, given this user's neutral face
+        (raw tracker values, calibration.Profile.neutral); unchanged without one or without a
+        reference in the card."""
+        if neutral is None or self.neutral_reference is None:
+            return blendshapes
+        return np.clip(blendshapes - neutral + self.neutral_reference, 0.0, 1.0).astype(np.float32)
+
+    def classify(self, image: np.ndarray, landmarks: np.ndarray, blendshapes: np.ndarray | None = None,
+                 neutral: np.ndarray | None = None) -> dict[str, float]:
+        if blendshapes is not None:
+            blendshapes = self.relative(blendshapes, neutral)
         p = self._run(self._prep(self.crop(image, landmarks)), blendshapes)[0]
         return dict(zip(self.classes, (float(v) for v in p)))
 

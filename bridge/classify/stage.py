@@ -45,9 +45,10 @@ class ClassifierStage:
         self._had_face = False
 
     def process(self, t: float, rgb: np.ndarray, face_obs, pose_obs, head_rotation: np.ndarray | None,
-                classes: dict, events: list, hands: list | None = None) -> None:
+                classes: dict, events: list, hands: list | None = None, neutral: np.ndarray | None = None) -> None:
         """Fills `classes` and `events` (the frame's) for one frame. `hands`: HandObservations, or
-        None when hand tracking is off."""
+        None when hand tracking is off; `neutral`: this person's calibrated neutral blendshapes, which
+        expressions are read relative to (None: uncalibrated)."""
         if self.gestures and hands is not None:
             scores = classify_hands(hands)
             classes["gesture"] = scores
@@ -56,7 +57,7 @@ class ClassifierStage:
             if face_obs is not None:
                 if t - self._last_expr_t >= self.period or t < self._last_expr_t:
                     self._last_expr_t = t
-                    probs = self.expr.classify(rgb, face_obs.landmarks, face_obs.blendshapes)
+                    probs = self.expr.classify(rgb, face_obs.landmarks, face_obs.blendshapes, neutral)
                     self._expr_probs = self.smooth.update(t, probs)
                 classes["expression"] = self._expr_probs
                 events += self.expr_trig.update(t, self._expr_probs)
