@@ -183,7 +183,10 @@ class LiveCalibration:
         return profile
 
     def abandon(self) -> None:
-        self._answer(False, "the source ended before calibration finished")
+        if not self.run.collector.blend:
+            self._answer(False, "no face was seen during calibration: face the camera in good light and try again")
+        else:
+            self._answer(False, "the source ended before calibration finished: use a longer video or a camera")
 
     def _answer(self, ok: bool, message: str) -> None:
         if ok:

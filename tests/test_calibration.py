@@ -63,3 +63,12 @@ def test_calibrate_command_then_run_uses_profile(tmp_path, tracker):
     angle = np.median([np.degrees(quat.angle_between(f.people[0].face.head_rotation, quat.IDENTITY)) for f in calibrated[10:]])
     angle_raw = np.median([np.degrees(quat.angle_between(f.people[0].face.head_rotation, quat.IDENTITY)) for f in plain[10:]])
     assert angle < angle_raw
+
+
+def test_calibrate_without_a_face_says_so(tmp_path):
+    """A clip with no human face: one line saying no face was seen, exit 1, no profile written."""
+    profile = tmp_path / "me.json"
+    proc = cli("calibrate", "--source", str(FACE / "no_face.mp4"), "--seconds", "0.5", "--calibration", str(profile), "-q")
+    assert proc.returncode == 1 and not profile.exists()
+    assert "no face was seen during calibration: face the camera" in proc.stderr
+    assert "Traceback" not in proc.stderr
