@@ -23,6 +23,7 @@ from .classify.pair_activity import PairActivityStage, per_person
 from .config import Config
 from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
+from .errors import ConfigError
 from .frame import AvatarFrame, Person
 from .identity import worker as identity
 from .identity.recognise import UNKNOWN
@@ -315,9 +316,15 @@ class Pipeline:
         name = None if label.name == UNKNOWN else label.name
         if name != chain.name:
             chain.name = name
-            if name is not None and (profile := load_profile(_name_file(self.profile_path, name))) is not None:
-                chain.solver.set_profile(profile)
-                log.info("person %d is %s: their calibration profile loaded", chain.person_id, name)
+            if name is not None:
+                try:
+                    profile = load_profile(_name_file(self.profile_path, name))
+                except ConfigError as e:  # a bad profile file must not end the run when its owner walks in
+                    log.warning("%s; keeping person %d's current calibration", e, chain.person_id)
+                    profile = None
+                if profile is not None:
+                    chain.solver.set_profile(profile)
+                    log.info("person %d is %s: their calibration profile loaded", chain.person_id, name)
 
     def _process(self, src, obs: Observations | MultiObservations, track_ms: float) -> None:
         t1 = time.perf_counter()

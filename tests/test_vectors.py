@@ -45,3 +45,17 @@ def test_websocket_vectors_follow_their_schema():
     v2 = read["ws_frame_v2.json"]
     assert v2["v"] == read["ws_hello_v2.json"]["v"] == 2
     assert set(one[0]) - set(v2["people"][0]) == set(generate.V3_PERSON_KEYS)
+
+
+def test_a_frame_with_nobody_in_view_follows_the_schema():
+    """With --people N nobody may be in view: the frame's people list is empty, and still valid."""
+    import json
+
+    import jsonschema
+
+    from bridge.frame import AvatarFrame
+    from bridge.protocols import jsonframe
+
+    msg = json.loads(jsonframe.frame_message(AvatarFrame(seq=3, capture_time=1.0, source_time=0.1, people=[])))
+    assert msg["people"] == []
+    jsonschema.Draft202012Validator(jsonframe.schema()).validate(msg)
