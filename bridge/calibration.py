@@ -182,8 +182,10 @@ class LiveCalibration:
                            (True, "calibrated for this run (an unnamed person's profile is not saved)")))
         return profile
 
-    def abandon(self) -> None:
-        if not self.run.collector.blend:
+    def abandon(self, reason: str | None = None) -> None:
+        if reason is not None:
+            self._answer(False, reason)
+        elif not self.run.collector.blend:
             self._answer(False, "no face was seen during calibration: face the camera in good light and try again")
         else:
             self._answer(False, "the source ended before calibration finished: use a longer video or a camera")

@@ -290,13 +290,14 @@ class Pipeline:
         for slot in range(1, self.people + 1):
             tr, chain = tracks.get(slot), self.chains.get(slot)
             if tr is not None and (chain is None or chain.person_id != tr.id):
-                if chain is not None and self.identity is not None:
-                    self.identity.forget(chain.person_id)
+                if chain is not None:
+                    self._person_gone(slot, chain)
                 chain = self.chains[slot] = self._new_chain(tr.id, slot)  # someone new: a fresh start
             if chain is None:
                 continue
             if tr is None:
                 if slot not in kept and chain.presence <= 0:
+                    self._person_gone(slot, chain)
                     del self.chains[slot]  # gone for good, and their avatar has eased to rest
                     continue
                 out.append((chain, Observations(None, timings_ms=obs.timings_ms), None))
@@ -306,6 +307,15 @@ class Pipeline:
                 None if tr.pose_index is None else obs.poses[tr.pose_index],
                 [obs.hands[i] for i in tr.hand_indices], obs.hands_ran, obs.timings_ms), tr.box))
         return out
+
+    def _person_gone(self, slot: int, chain: PersonChain) -> None:
+        """A slot's person left for good (or another took the slot): their identity bookkeeping and
+        any calibration of theirs end, so it can neither hang nor finish on someone else's face."""
+        if self.identity is not None:
+            self.identity.forget(chain.person_id)
+        cal = self._calibrations.pop(slot, None)
+        if cal is not None:
+            cal.abandon(f"person {chain.person_id} left before their calibration finished: calibrate again")
 
     def _identify(self, t: float, rgb: np.ndarray, chain: PersonChain, obs: Observations, person: Person) -> None:
         """Offers the face for a look when one is due; the person's label is whatever the worker decided."""
