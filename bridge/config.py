@@ -353,6 +353,12 @@ def _name_ports(where: str, value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((str(n), _port(f"{where} ({n})", p)) for n, p in value.items()))
 
 
+def vmc_port(cfg: Config, slot: int) -> int:
+    """Where slot `slot`'s avatar listens: `[vmc] ports`, else the base port + slot - 1."""
+    v = cfg.vmc
+    return v.ports[slot - 1] if slot <= len(v.ports) else v.port + slot - 1
+
+
 def with_budget(cfg: Config) -> Config:
     """`[source] budget = "low"` picks the cheaper settings that still track well (measured in
     bench/cpu.py): the lite pose model and the one-view expression model at 5 Hz at most; the trackers
@@ -391,6 +397,12 @@ def _build(tables: dict, origin: _Origin) -> Config:
     if people > 1 and cfg.vmc.ports and len(cfg.vmc.ports) < people:
         raise ConfigError(f"{origin.value('vmc', 'ports', list(cfg.vmc.ports))}: {people} people need {people} "
                           "ports, one per slot")
+    slot_of = {vmc_port(cfg, s): s for s in range(1, people + 1)} if people > 1 else {}
+    for name, port in cfg.vmc.names:
+        if port in slot_of:
+            raise ConfigError(f"{origin.value('vmc', 'names', dict(cfg.vmc.names))}: {name}'s port {port} is also "
+                              f"slot {slot_of[port]}'s, so two people would drive one avatar: give {name} a port "
+                              f"no slot uses (the slots use {', '.join(map(str, slot_of))})")
     if cfg.vrchat.enabled and cfg.vrchat.person > people:
         raise ConfigError(f"{origin.value('vrchat', 'person', cfg.vrchat.person)}: there are only {people} "
                           "slot(s): raise [tracking] people (--people) or choose a lower slot")

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import dashboard
 from .avatar_match import MatchReport, match
-from .config import Config
+from .config import Config, vmc_port
 from .frame import AvatarFrame
 from .mapping import Mapper, MappingSpec, load_preset, merge
 from .protocols import jsonframe, vmc, vrchat
@@ -43,12 +43,6 @@ def avatar_report(cfg: Config, avatar: VrmAvatar) -> MatchReport:
 def _mapping_spec(cfg: Config) -> MappingSpec:
     m = cfg.mapping
     return merge(load_preset(m.preset), m.spec, m.drop)
-
-
-def vmc_port(cfg: Config, slot: int) -> int:
-    """Where slot `slot`'s avatar listens: `[vmc] ports`, else the base port + slot - 1."""
-    v = cfg.vmc
-    return v.ports[slot - 1] if slot <= len(v.ports) else v.port + slot - 1
 
 
 class VmcOutput:
@@ -188,6 +182,11 @@ class WebSocketOutput:
     def _hello(self) -> str:
         return jsonframe.hello(*self.names, self.mirror, self.report, self.people)
 
+    def announce(self, people: dict) -> None:
+        """New routes (a config reload changed where people go): every client gets a new hello."""
+        self.people = people
+        self.server.publish_hello(self._hello())
+
     @staticmethod
     def describe(cfg: Config) -> str:
         ws = cfg.websocket
@@ -251,6 +250,11 @@ class Outputs:
                    if (self._started or not cls.late) and cls.depends(cfg) != cls.depends(self.cfg)]
         self._build(cfg, changed)
         self.cfg = cfg
+        if self.people is not None:  # the hello's routes follow the new [vmc] and [vrchat]
+            people = {**self.people, "routes": self.routes(self.people["max"])}
+            if people != self.people and "websocket" in self.active:
+                self.active["websocket"].announce(people)
+            self.people = people
 
     def _build(self, cfg: Config, names: list[str]) -> None:
         """(Re)creates the named outputs that `cfg` enables; on a failure everything is closed."""

@@ -3,8 +3,8 @@
 Everything here keeps state across frames (filters, tracking-loss easing, the calibration profile,
 classifier windows, triggers, mood, `[reactions]`, the VRChat trackers), so each tracked person
 has a chain of their own and one person's loss or calibration never touches another's avatar.
-What holds no per-person state (the ARKit -> avatar mapping, the avatar-space retargeter) is shared
-and passed in by the pipeline.
+What holds no per-person state (the ARKit -> avatar mapping, the avatar-space retargeter, the
+classifier models: `Models`) is shared and passed in by the pipeline.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Profile
-from .classify.stage import ClassifierStage
-from .classify.tongue import TongueEstimator
+from .classify.onnx_runner import OnnxModel
+from .classify.stage import ClassifierStage, StageModels
+from .classify.tongue import MODEL as TONGUE_MODEL, TongueEstimator
 from .classify.triggers import TriggerLogic, TriggerRule
 from .config import Config
 from .frame import Person
@@ -41,27 +42,44 @@ def wants_classifiers(cfg: Config) -> bool:
     return bool((c.expression and cfg.face.enabled) or c.action or (c.gesture and cfg.hands.enabled))
 
 
+@dataclass(frozen=True, slots=True)
+class Models:
+    """The classifier models a config asks for, loaded and sha256-checked once and shared by every
+    chain (stage.StageModels says why that is safe), so a newcomer's chain loads nothing. The
+    pipeline loads them again when `[classify]` changes."""
+    stage: StageModels | None
+    tongue: OnnxModel | None
+
+    @classmethod
+    def load(cls, cfg: Config) -> Models:
+        c = cfg.classify
+        return cls(StageModels.load(c) if wants_classifiers(cfg) else None,
+                   OnnxModel(TONGUE_MODEL) if c.tongue and cfg.face.enabled else None)
+
+
 class PersonChain:
     """The stateful stages for the person in one slot; `person_id` is who they are now."""
 
     def __init__(self, cfg: Config, still: bool, avatar: VrmAvatar | None, profile: Profile | None,
-                 person_id: int, slot: int):
+                 person_id: int, slot: int, models: Models):
         self.still, self.avatar = still, avatar
         self.person_id, self.slot = person_id, slot
         self.name: str | None = None  # an enrolled name, once face identity has settled on one
         self.presence = 0.0  # the face's, after the last frame: 0 once a lost person has eased to rest
+        self.seen = False  # face or body in view in the last frame (the face while it eases out)
         self.cfg: Config | None = None
+        self.models: Models | None = None
         self.solver = FaceSolver(cfg.face, cfg.filter, cfg.tracking_loss, profile, still)
         self.skeleton = SkeletonRetargeter(cfg, still, avatar)
-        self.configure(cfg)
+        self.configure(cfg, models)
 
-    def configure(self, cfg: Config) -> None:
-        """Applies a (re)loaded config; the pipeline has said what needs a restart."""
+    def configure(self, cfg: Config, models: Models) -> None:
+        """Applies a (re)loaded config and the models loaded for it; the pipeline has said what needs a restart."""
         old = self.cfg
-        if old is None or cfg.classify != old.classify:
-            c = cfg.classify
-            self.classifiers = ClassifierStage(c) if wants_classifiers(cfg) else None
-            self.tongue = TongueEstimator(c.tongue_hz) if c.tongue and cfg.face.enabled else None
+        if old is None or cfg.classify != old.classify or models is not self.models:
+            c, self.models = cfg.classify, models
+            self.classifiers = None if models.stage is None else ClassifierStage(c, models.stage)
+            self.tongue = None if models.tongue is None else TongueEstimator(c.tongue_hz, models.tongue)
             self.pair_trig = TriggerLogic("pair_activity", rules={
                 a: TriggerRule(c.action_enter, c.action_exit, 0.3, 0.3, 1.0) for a in ("fighting", "friendly")},
                 exclusive=True)
@@ -85,6 +103,7 @@ class PersonChain:
             self.tongue.update(t, rgb, obs.face)
         state = self.solver.solve(obs.face, t)
         self.presence = state.presence
+        self.seen = state.presence > 0 or obs.pose is not None
         face, face_bones, face_root = shared.retargeter.solve(state)
         values = shared.mapper.apply(face.blendshapes)
         if len(values) < len(shared.blend_names):  # room for the [reactions] shapes after the mapped ones

@@ -23,17 +23,16 @@ from .classify.pair_activity import PairActivityStage, per_person
 from .config import Config
 from .config_watch import ConfigWatcher
 from .control import ConfigEditor, Controller
-from .errors import ConfigError
+from .errors import ConfigError, ModelError
 from .frame import AvatarFrame, Person
 from .identity import worker as identity
-from .identity.recognise import UNKNOWN
+from .identity.recognise import UNKNOWN, one_each
 from .mapping import Mapper
 from .outputs import Outputs, avatar_mapper, avatar_report
-from .person_chain import PersonChain, Shared
+from .person_chain import Models, PersonChain, Shared
 from .reactions import ReactionState
 from .retarget.avatar import AvatarRetargeter
 from .retarget.face import head_from_matrix
-from .retarget.skeleton import SkeletonRetargeter
 from .retarget.vrm_file import read_vrm
 from .sources import Source
 from .stats import Stats
@@ -47,6 +46,7 @@ _PAUSED = object()
 
 
 View = tuple[Person, Observations]  # one person of a frame and what the trackers saw of them
+Slot = tuple[PersonChain, Observations, np.ndarray | None]  # a slot's chain, what was seen of them, their box
 
 
 def _name_file(profile_path: Path, name: str) -> Path:
@@ -77,7 +77,8 @@ class Pipeline:
         self.avatar = read_vrm(cfg.avatar.file) if cfg.avatar.file else None  # before any model loads
         self.people = cfg.tracking.people
         self.chains: dict[int, PersonChain] = {}  # slot -> the stages of the person in it
-        self._spare: PersonChain | None = None  # several people: the next newcomer's, built ahead
+        self._spare: queue.Queue[PersonChain] = queue.Queue(maxsize=1)  # several people: the next newcomer's
+        self._builder: threading.Thread | None = None  # building the next spare
         self.identity: identity.IdentityWorker | None = None
         self.outputs: Outputs | None = None
         if self.people == 1:
@@ -90,14 +91,14 @@ class Pipeline:
                 p.min_tracking_confidence, cfg.hands.skip_when_out_of_view), source.still)
             self.associate = PeopleTracker(PeopleSettings(self.people, keep_s=cfg.tracking.keep_s))
         try:
+            self.models = Models.load(cfg)  # shared by every chain; a broken model fails here, at start
             if self.people == 1:
-                self.chains[1] = PersonChain(cfg, source.still, self.avatar, self.profile, 0, 1)
-            # every person's skeleton has the same bones (one config, one avatar)
-            self.bone_names = (self.chains[1].skeleton if self.people == 1 else
-                               SkeletonRetargeter(cfg, source.still, self.avatar)).names
+                first = self.chains[1] = PersonChain(cfg, source.still, self.avatar, self.profile, 0, 1, self.models)
+            else:
+                first = self._chain(cfg, self.models)  # the first newcomer's, ready before any frame
+                self._spare.put(first)
+            self.bone_names = first.skeleton.names  # everyone's (one config, one avatar)
             self._configure(cfg)
-            if self.people > 1:
-                self._build_spare()
             self.identity = identity.start(cfg.tracking)
             self.outputs = Outputs(cfg, self.control.submit, avatar=self.avatar)
         except BaseException:
@@ -110,6 +111,8 @@ class Pipeline:
     def _configure(self, cfg: Config) -> None:
         """Applies a (re)loaded config between frames; tracker and body changes need a restart."""
         old = self.cfg if self.outputs is not None else None
+        if old is not None and cfg.classify != old.classify:
+            self.models = Models.load(cfg)  # first: a model that fails to load leaves the old config running
         if old is not None and (cfg.face.enabled, cfg.face.headset, cfg.pose, cfg.hands, cfg.tracking) != \
                 (old.face.enabled, old.face.headset, old.pose, old.hands, old.tracking):
             log.warning("[face] enabled and headset, [pose], [hands] and [tracking] changes take effect on restart")
@@ -126,7 +129,7 @@ class Pipeline:
             self.pair_activity = PairActivityStage() \
                 if self.people > 1 and cfg.classify.activity and cfg.pose.enabled else None
         for chain in self.chains.values():
-            chain.configure(cfg)
+            chain.configure(cfg, self.models)
         if self.outputs is not None:
             self.outputs.reconfigure(cfg)
         self.cfg = cfg
@@ -147,26 +150,43 @@ class Pipeline:
     def _offer_config(self, cfg: Config) -> None:
         self._pending_config = cfg  # picked up by the pipeline thread at the next frame
 
+    def _chain(self, cfg: Config, models: Models) -> PersonChain:
+        return PersonChain(cfg, self.source.still, self.avatar, None, -1, 0, models)
+
     def _new_chain(self, person_id: int, slot: int) -> PersonChain:
-        """A newcomer's stages: their own filters, classifiers and triggers; the calibration profile is
-        the user's for the first slot (until identity names them), none for the others. Loading a
-        chain's classifier models takes 0.1-0.2 s, so a spare one is built ahead on another thread
-        and the frame path only takes it."""
-        chain, self._spare = self._spare, None
-        if chain is None:
-            chain = PersonChain(self.cfg, self.source.still, self.avatar, None, person_id, slot)
+        """A newcomer's stages: their own filters, classifier windows and triggers (the models are
+        shared); the calibration profile is the user's for the first slot (until identity names
+        them), none for the others. A spare chain is built ahead on another thread and the frame
+        path only takes it; a second newcomer in the same frame gets one built here, which costs
+        about a millisecond as it loads nothing."""
+        try:
+            chain = self._spare.get_nowait()
+        except queue.Empty:
+            chain = self._chain(self.cfg, self.models)
         chain.person_id, chain.slot = person_id, slot
-        chain.configure(self.cfg)
+        chain.configure(self.cfg, self.models)  # a spare built before a reload catches up
         if slot == 1 and self.profile is not None:
             chain.solver.set_profile(self.profile)
         self._build_spare()
         return chain
 
     def _build_spare(self) -> None:
-        def build(cfg: Config) -> None:
-            self._spare = PersonChain(cfg, self.source.still, self.avatar, None, -1, 0)
+        """Starts building the next spare chain, unless one is ready or on its way. A failure there is
+        one line in the log: the next newcomer's chain is then built on the frame path (and a
+        failure there ends the run with the usual one-line error)."""
+        if not self._spare.empty() or (self._builder is not None and self._builder.is_alive()):
+            return
+        cfg, models = self.cfg, self.models
 
-        threading.Thread(target=build, args=(self.cfg,), name="person-chain", daemon=True).start()
+        def build() -> None:
+            try:
+                self._spare.put_nowait(self._chain(cfg, models))
+            except Exception as e:  # noqa: BLE001 - a thread's exception would print a traceback
+                log.error("preparing the next person's stages failed (%s: %s); they are built when they arrive",
+                          type(e).__name__, (str(e).splitlines() or [""])[0])
+
+        self._builder = threading.Thread(target=build, name="person-chain", daemon=True)
+        self._builder.start()
 
     # --- calibration --------------------------------------------------------------------
     def start_calibration(self, neutral_s: float, extremes_s: float = 0.0, fut: Future | None = None,
@@ -274,13 +294,15 @@ class Pipeline:
         """Config changes and control commands first, then the frame, on the processing thread."""
         if self._pending_config is not None:
             cfg, self._pending_config = self._pending_config, None
-            self._configure(cfg)
+            try:
+                self._configure(cfg)
+            except ModelError as e:  # loaded before anything changed: the running config stays whole
+                log.warning("%s; keeping the last good config", e)
         self.control.run_pending()
         if item is not _PAUSED:
             self._process(*item)
 
-    def _slots(self, obs: Observations | MultiObservations, t: float, rgb: np.ndarray
-               ) -> list[tuple[PersonChain, Observations, np.ndarray | None]]:
+    def _slots(self, obs: Observations | MultiObservations, t: float, rgb: np.ndarray) -> list[Slot]:
         """Each slot's chain with what the trackers saw of its person (nothing while they are away)."""
         if self.associate is None:
             return [(self.chains[1], obs, obs.box())]
@@ -317,13 +339,20 @@ class Pipeline:
         if cal is not None:
             cal.abandon(f"person {chain.person_id} left before their calibration finished: calibrate again")
 
-    def _identify(self, t: float, rgb: np.ndarray, chain: PersonChain, obs: Observations, person: Person) -> None:
-        """Offers the face for a look when one is due; the person's label is whatever the worker decided."""
-        if obs.face is not None:
-            self.identity.offer(chain.person_id, t, rgb, obs.face.landmarks)
-        label = self.identity.label(chain.person_id)
-        person.name, person.similarity = label.name, label.similarity
-        name = None if label.name == UNKNOWN else label.name
+    def _identify(self, t: float, rgb: np.ndarray, slots: list[Slot], people: list[Person]) -> None:
+        """Offers each face for a look when one is due; each person's label is whatever the worker
+        decided, a name going to one person only (the most alike: recognise.one_each), so a look-alike
+        or a photo never takes over the name's port or calibration profile."""
+        for chain, obs, _ in slots:
+            if obs.face is not None:
+                self.identity.offer(chain.person_id, t, rgb, obs.face.landmarks)
+        labels = one_each([self.identity.label(chain.person_id) for chain, _, _ in slots])
+        for (chain, _, _), person, label in zip(slots, people, labels):
+            person.name, person.similarity = label.name, label.similarity
+            self._name(chain, None if label.name == UNKNOWN else label.name)
+
+    def _name(self, chain: PersonChain, name: str | None) -> None:
+        """The chain's enrolled name; one newly given brings its owner's calibration profile."""
         if name != chain.name:
             chain.name = name
             if name is not None:
@@ -346,9 +375,9 @@ class Pipeline:
                 self._feed_calibration(t, chain.slot, o.face)
             person = chain.process(t, src.rgb, o, self.shared)
             person.box = box
-            if self.identity is not None:
-                self._identify(t, src.rgb, chain, o, person)
             views.append((person, o))
+        if self.identity is not None:
+            self._identify(t, src.rgb, slots, [p for p, _ in views])
         frame = AvatarFrame(self._seq, src.capture_time, t, [p for p, _ in views],
                             image_size=(src.rgb.shape[1], src.rgb.shape[0]))
         self._seq += 1

@@ -10,6 +10,7 @@ clip is in which tile at each frame.
   moment), stand on the other side, then B leaves for 1.5 s and comes back. 10 fps.
 - `four_people(folder)`: four tiles side by side (both clips, and both mirrored at another time),
   for the cost of N = 4.
+- `twins(folder)`: A twice, apart, at two moments of her clip: one enrolled person seen on two people.
 - `hagrid_pair(left, right)`: two HaGRID gesture photos side by side at the same height.
 """
 from __future__ import annotations
@@ -141,6 +142,22 @@ def four_people(fixtures: Path, folder: Path, seconds: float = 3.0) -> Clip:
     w = 4 * TILE_W
     centres = np.tile((np.arange(4) * TILE_W + TILE_W / 2) / w, (n, 1))
     return Clip(path, FPS, (w, H), ("A", "B", "A'", "B'"), centres, TILE_W / w)
+
+
+def twins(fixtures: Path, folder: Path, seconds: float = 6.0) -> Clip:
+    """A on the left and A again on the right, 6 s further into her clip (another expression)."""
+    srcs = [_Source(fixtures, FACE_A), _Source(fixtures, FACE_A, start_s=6.0)]
+    n = int(round(seconds * FPS))
+    frames = []
+    for k in range(n):
+        stage = np.full((H, STAGE_W, 3), GREY, np.uint8)
+        for src, x in zip(srcs, (LEFT_X, RIGHT_X)):
+            _paste(stage, src.at(k / FPS), x)
+        frames.append(stage)
+    path = folder / "twins.mp4"
+    _write(path, frames, FPS)
+    centres = np.tile((np.array([LEFT_X, RIGHT_X]) + TILE_W / 2) / STAGE_W, (n, 1))
+    return Clip(path, FPS, (STAGE_W, H), ("A", "A'"), centres, TILE_W / STAGE_W)
 
 
 def hagrid_pair(left: Path, right: Path) -> tuple[np.ndarray, float]:

@@ -1,6 +1,11 @@
 """The commands as a new user types them (the installed console script, in a subprocess): flags,
 help texts and what each command prints. Most use the clip that ships with the package."""
+import os
+import pty
 import re
+import shutil
+import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -12,6 +17,35 @@ from conftest import FACE, FIXTURES, cli
 DEMO = str(demo_clip())
 OFF = ("--no-vmc", "--no-ws")
 BODY = FIXTURES / "body" / "ntu_S001C001P001R001A001_rgb.avi"  # one person standing, whole body
+
+
+def _on_a_terminal(*args: str) -> str:
+    """What the command writes to stderr when that is a terminal (the only place the status line shows)."""
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the command ended and its end of the terminal closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.run([shutil.which("avatar-bridge"), *args], stdout=subprocess.DEVNULL, stderr=slave,
+                              timeout=120)
+    finally:
+        os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, text
+    return text
 
 
 def _only_error(proc) -> str:
@@ -71,6 +105,15 @@ def test_demo_decodes_the_frame_its_status_line_describes():
     # neck then head about +Y: their yaws add up to the status line's (Unity: +yaw turns to +X)
     decoded = np.degrees(2 * (np.arcsin(neck[1]) + np.arcsin(head[1])))
     assert abs(decoded - yaw) < 2.0, (decoded, yaw)
+
+
+def test_the_status_line_counts_people_seen_by_body_alone():
+    """A photo of people whose faces the face tracker does not find (turned away, small) but whose
+    bodies the pose does: with --people 2 the status line counts both."""
+    err = _on_a_terminal("run", "--source", str(FIXTURES / "pose" / "COCO_val2014_000000000536.jpg"), "--loop",
+                         "--people", "2", "--pose", "--max-frames", "10", *OFF)
+    statuses = [s for s in re.split(r"[\r\n]", err) if " fps | latency " in s]
+    assert statuses and all("| 2 of 2 people" in s for s in statuses), err
 
 
 def test_replay_of_a_missing_file_says_only_that():

@@ -35,6 +35,19 @@ def test_errors_name_key_and_allowed_values(tables, message):
     assert message in str(e.value) and str(e.value).startswith("my.toml")
 
 
+@pytest.mark.parametrize("vmc, slot", [({"ports": [39600, 39601], "names": {"alice": 39601}}, 2),
+                                       ({"port": 39539, "names": {"bob": 39550, "alice": 39539}}, 1)])
+def test_a_names_port_must_not_be_a_slots(vmc, slot):
+    """Two people on one avatar: a name routed to a port that a slot (`ports`, or port + N - 1) sends to."""
+    with pytest.raises(ConfigError) as e:
+        from_tables({"tracking": {"people": 2}, "vmc": vmc}, "my.toml")
+    port = vmc["names"]["alice"]
+    assert str(e.value).startswith("my.toml: [vmc] names = ")
+    assert f"alice's port {port} is also slot {slot}'s" in str(e.value) and "give alice a port no slot uses" in str(e.value)
+    assert from_tables({"tracking": {"people": 2}, "vmc": {**vmc, "names": {"alice": 39700}}})
+    assert from_tables({"vmc": vmc})  # one person: nobody else can drive that avatar
+
+
 def test_tuning_of_unknown_output_is_rejected():
     cfg = from_tables({"mapping": {"preset": "vrm0", "shapes": {"jawOpen": {"gain": 2}}}})
     with pytest.raises(ConfigError, match="not an output"):

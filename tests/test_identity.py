@@ -10,7 +10,7 @@ from bridge.errors import ConfigError, ModelError
 from bridge.identity import store
 from bridge.identity.align import CHIP_SIZE, FIVE_POINT_IDX, TEMPLATE, face_chip
 from bridge.identity.embedder import CARD, DIM, FaceEmbedder, embed
-from bridge.identity.recognise import UNKNOWN, Recogniser, RecogniserSettings, Templates
+from bridge.identity.recognise import UNKNOWN, Identity, Recogniser, RecogniserSettings, Templates, one_each
 from bridge.tracking.face import FaceTracker
 from conftest import FACE, ROOT
 
@@ -124,6 +124,27 @@ def test_hysteresis_one_bad_decision_does_not_flip_the_label(woman, man):
     assert names == ["Ann", "Ann", "Bob"]  # three in a row move it
     rec.forget(1)
     assert rec.identity(1).name == UNKNOWN
+
+
+def test_a_name_is_kept_by_its_closest_holder_only(woman, man):
+    """Two people both recognised as Ann (her face at two moments: a look-alike, a photo): the more
+    alike keeps the name, the other reads unknown; different names and unknowns are left alone."""
+    templates = Templates.from_people({"Ann": np.stack([e for t, e in woman if t < 3.0]),
+                                       "Bob": np.stack([e for t, e in man if t < 1.2])})
+    rec = Recogniser(templates, RecogniserSettings(interval_s=0.0))
+    ann = [e for t, e in woman if t >= 4.0]
+    for a, b in zip(ann[:3], ann[3:6]):
+        rec.update(1, a)
+        rec.update(2, b)
+    for e in [e for t, e in man if t >= 1.2][:3]:
+        rec.update(3, e)
+    labels = [rec.identity(i) for i in (1, 2, 3, 4)]
+    assert [lab.name for lab in labels] == ["Ann", "Ann", "Bob", UNKNOWN]
+    closer = 0 if labels[0].similarity > labels[1].similarity else 1
+    kept = one_each(labels)
+    assert kept[closer] == labels[closer] and kept[1 - closer] == Identity(UNKNOWN, labels[1 - closer].similarity)
+    assert kept[2:] == labels[2:]
+    assert one_each(labels[::-1]) == kept[::-1]  # whoever comes first
 
 
 def test_store_round_trip(tmp_path, woman, man):

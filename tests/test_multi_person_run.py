@@ -18,7 +18,7 @@ import pytest
 from websockets.sync.client import connect
 
 from conftest import FIXTURES, Oscdump, cli, free_port
-from multi_person_media import FACE_A, crossing
+from multi_person_media import FACE_A, crossing, twins
 
 SHAPE = "jawOpen"
 
@@ -213,3 +213,29 @@ def test_calibration_gives_each_person_their_own_profile(enrolled, tmp_path):
     assert chains[other].solver.profile.neutral.any()  # the other got a profile of their own, in memory
     assert not np.allclose(chains[other].solver.profile.neutral, own.neutral)
     assert not profile.exists()  # nor is anyone's saved over the user's own
+
+
+def test_one_name_goes_to_one_person_when_two_look_like_them(enrolled):
+    """Ann on both sides of the picture (her clip at two moments: a look-alike, a photo of her): the
+    recogniser takes both for Ann, but each frame names only the closer match (the person record,
+    which routes to Ann's port, and the chain, which holds her calibration profile)."""
+    from bridge.config import from_tables
+    from bridge.pipeline import Pipeline
+    from bridge.sources import open_source
+    folder, _, store = enrolled
+    clip = twins(FIXTURES, folder)
+    cfg = from_tables({"tracking": {"people": 2, "people_file": str(store), "identify": "on"},
+                       "vmc": {"enabled": False}, "websocket": {"enabled": False}})
+    pipe = Pipeline(cfg, open_source(str(clip.path)))  # paced: the descriptors keep up as they would live
+    named, both_ann = [], 0
+
+    def listen(frame) -> None:
+        nonlocal both_ann
+        named.append(([p.name for p in frame.people].count("Ann"),
+                      sum(c.name == "Ann" for c in pipe.chains.values())))
+        both_ann += [pipe.identity.label(p.id).name for p in frame.people] == ["Ann", "Ann"]
+
+    pipe.listeners.append(listen)
+    pipe.run()
+    assert both_ann >= 5, both_ann  # the recogniser does take both for her
+    assert max(n for n, _ in named) == 1 and max(c for _, c in named) == 1, named  # but one is named

@@ -149,6 +149,16 @@ def test_failure_after_the_landmarkers_loaded_is_one_line(model_copy):
     _tells_a_pip_user_what_to_do(line, model_copy)
 
 
+def test_a_broken_classifier_model_with_several_people_fails_at_start(model_copy):
+    """With --people the classifier models load at start too (once, for everyone), not on a thread
+    when the first person arrives: one line, even from a source nobody walks into."""
+    _corrupt(model_copy / "expression_fusion.onnx")
+    line = _only_line(cli("run", "--source", str(FACE / "no_face.mp4"), "--people", "2", "--max-frames", "3",
+                          "--no-vmc", "--no-ws", env={"AVATAR_BRIDGE_MODELS": str(model_copy)}),
+                      "expression_fusion.onnx is corrupt")
+    _tells_a_pip_user_what_to_do(line, model_copy)
+
+
 def test_doctor_reports_without_traceback(model_copy):
     (model_copy / "face_landmarker.task").unlink()
     proc = cli("doctor", env={"AVATAR_BRIDGE_MODELS": str(model_copy)})

@@ -288,9 +288,10 @@ class ActionRecognizer:
     squat (rules); `model_probs` holds the model's own classes of the last run.
     """
 
-    def __init__(self, model: str = "action_msr_tcn", directory: Path | None = None,
+    def __init__(self, model: str | OnnxModel = "action_msr_tcn", directory: Path | None = None,
                  rules: RuleSettings = RuleSettings(), history_s: float = 3.0):
-        self.model = OnnxModel(model, directory)
+        """`model`: a name (or .onnx path), or an OnnxModel already loaded (shared by several people)."""
+        self.model = model if isinstance(model, OnnxModel) else OnnxModel(model, directory)
         inp = self.model.card["inputs"][0]
         self.window = int(inp["shape"][1])
         self.rate = float(self.model.card.get("window", {}).get("rate_hz", RATE_HZ))

@@ -28,6 +28,7 @@ from .action import RATE_HZ, WINDOW, add_derived, normalise_window, resample
 from .activity_features import falling_score, lying_score, pair_features, person_features, torso_tilt
 from .onnx_runner import OnnxModel
 
+PERSON_MODEL = "activity_person_mlp"
 PERSON_CLASSES = PERSON_ACTIVITIES  # the person model's outputs, in order
 PAIR_CLASSES = PAIR_ACTIVITIES
 HELD_ACTIVITIES = ("standing", "sitting", "walking", "lying")  # states; the transitions are one-shot events
@@ -61,8 +62,9 @@ class ActivityRecognizer:
     right-handed, y up, or None when no body is tracked: returns {} then). The model runs when a new
     15 Hz sample is due; the rules run every frame."""
 
-    def __init__(self, model: str = "activity_person_mlp", directory: Path | None = None):
-        self.model = OnnxModel(model, directory)
+    def __init__(self, model: str | OnnxModel = PERSON_MODEL, directory: Path | None = None):
+        """`model`: a name, or an OnnxModel already loaded (shared by several people)."""
+        self.model = model if isinstance(model, OnnxModel) else OnnxModel(model, directory)
         win = self.model.card.get("window", {})
         self.window = int(win.get("samples", WINDOW))
         self.rate = float(win.get("rate_hz", RATE_HZ))

@@ -2,36 +2,58 @@
 
 Expressions change slowly, so the face crop is classified at `expression_hz` (not every frame)
 and smoothed in between; actions update every frame from the body joints (if pose is on) and
-the head rotation (nod, head shake). A tracking loss ends every held trigger.
+the head rotation (nod, head shake). A tracking loss ends every held trigger. The models
+(`StageModels`) are loaded once and shared by every person's stage; a stage keeps only its
+person's windows, smoothing and triggers.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..config import ClassifySettings
 from .action import HELD_ACTIONS, ActionRecognizer, joints_from_mediapipe, vertical_from_pose
-from .activity import HELD_ACTIVITIES, ActivityRecognizer
+from .activity import HELD_ACTIVITIES, PERSON_MODEL, ActivityRecognizer
 from .expression import ExpressionClassifier, ProbabilitySmoother
 from .gesture import classify_hands
 from .mood import MoodFusion
+from .onnx_runner import OnnxModel
 from .triggers import TriggerLogic, TriggerRule
 
 
+@dataclass(frozen=True, slots=True)
+class StageModels:
+    """The models `ClassifySettings` asks for, loaded and sha256-checked once: a newcomer's stage
+    then costs no model load. Sharing is safe: onnxruntime's `InferenceSession.run` is thread-safe
+    and neither these nor the expression classifier keep anything between calls."""
+    expression: ExpressionClassifier | None
+    action: OnnxModel | None
+    activity: OnnxModel | None
+
+    @classmethod
+    def load(cls, s: ClassifySettings) -> StageModels:
+        model_dir = Path(s.action_model_dir).expanduser() if s.action_model_dir else None
+        return cls(ExpressionClassifier(s.expression_model) if s.expression else None,
+                   OnnxModel(s.action_model, model_dir) if s.action else None,
+                   OnnxModel(PERSON_MODEL) if s.activity else None)
+
+
 class ClassifierStage:
-    def __init__(self, s: ClassifySettings):
+    def __init__(self, s: ClassifySettings, models: StageModels | None = None):
+        """`models`: loaded for `s` (StageModels.load(s)), shared with other people's stages; None loads them."""
+        m = models if models is not None else StageModels.load(s)
         self.period = 1.0 / s.expression_hz
-        self.expr = ExpressionClassifier(s.expression_model) if s.expression else None
+        self.expr = m.expression
         self.smooth = ProbabilitySmoother(tau_s=0.1)
         self.expr_trig = TriggerLogic("expression", default=TriggerRule(s.expression_enter, s.expression_exit, 0.2, 0.1, 0.5),
                                       exclusive=True)
-        model_dir = Path(s.action_model_dir).expanduser() if s.action_model_dir else None
-        self.rec = ActionRecognizer(s.action_model, model_dir) if s.action else None
+        self.rec = ActionRecognizer(m.action) if m.action is not None else None
         self.act_trig = TriggerLogic("action", rules={
             a: TriggerRule(s.action_enter, s.action_exit, 0.2, 0.1, 1.0, one_shot=a not in HELD_ACTIONS)
             for a in (self.rec.actions if self.rec else ())})
-        self.activity = ActivityRecognizer() if s.activity else None
+        self.activity = ActivityRecognizer(m.activity) if m.activity is not None else None
         self.activity_trig = TriggerLogic("activity", rules={
             a: TriggerRule(s.action_enter, s.action_exit, 0.3, 0.3, 1.0, one_shot=a not in HELD_ACTIVITIES)
             for a in (self.activity.activities if self.activity else ())}, exclusive=True)

@@ -50,8 +50,9 @@ class TongueEstimator:
     """`update(t, rgb, face)` sets `face.blendshapes[tongueOut]` for one frame (a FaceObservation),
     running the model at most `hz` times a second and holding its last value in between."""
 
-    def __init__(self, hz: float, model: str = MODEL):
-        self.model = OnnxModel(model)
+    def __init__(self, hz: float, model: str | OnnxModel = MODEL):
+        """`model`: a name, or an OnnxModel already loaded (shared by several people)."""
+        self.model = model if isinstance(model, OnnxModel) else OnnxModel(model)
         self.period = 1.0 / hz
         self._last_t = -np.inf
         self.value = 0.0

@@ -67,7 +67,7 @@ def cmd_run(args: argparse.Namespace, status) -> int:
 def _status_text(pipeline) -> str:
     st = pipeline.stats
     if pipeline.people > 1:
-        seen = [c for c in list(pipeline.chains.values()) if c.presence > 0]
+        seen = [c for c in list(pipeline.chains.values()) if c.seen]  # by face or by body
         names = ", ".join(c.name or f"#{c.person_id}" for c in seen)
         face = f"{len(seen)} of {pipeline.people} people" + (f" ({names})" if names else "") if st.recent else "nobody"
     else:

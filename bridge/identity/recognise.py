@@ -55,6 +55,19 @@ class Identity:
     similarity: float  # 1 - distance of the latest face to that name (to the nearest name when unknown); nan before any
 
 
+def one_each(labels: list[Identity]) -> list[Identity]:
+    """One frame's labels with each name kept by its most similar holder only: two people in view
+    cannot both be one enrolled person (a look-alike, a photo of them), so the others read unknown
+    for that frame."""
+    best: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        j = best.get(label.name)
+        if label.name != UNKNOWN and (j is None or label.similarity > labels[j].similarity):
+            best[label.name] = i
+    return [label if label.name == UNKNOWN or best[label.name] == i else Identity(UNKNOWN, label.similarity)
+            for i, label in enumerate(labels)]
+
+
 @dataclass(slots=True)
 class _Track:
     label: str = UNKNOWN
