@@ -16,8 +16,8 @@ compared with the reference run, frame by frame:
   head       median angle between the covered and the reference head rotations (target <= 5 deg)
   eyes held  frames whose eyes were marked not tracked (held neutral), of those kept
 
-The lower-face model (bridge/tracking/lower_face.py) was fitted on FER2013 Training faces only,
-so every clip here is held out. A drawn box is not a headset: real headset footage is still to be
+The lower-face model (bridge/tracking/lower_face.py) was fitted on FER2013 Training faces only and
+chosen on FER2013 PublicTest and the HaGRID photos, so every clip here is held out. A drawn box is not a headset: real headset footage is still to be
 checked (docs say so).
 Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes]   (default: every real face clip)
 """

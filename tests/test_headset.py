@@ -42,8 +42,9 @@ def test_the_three_figures_under_a_simulated_headset(clip):
     assert sum(r.found for r in ref) == N
     on = bench.run(covered, fps, "on")
     f = bench.figures(ref, on)
-    # measured on this clip's first 120 frames: kept 100%, mouth/jaw median ~0.007, jawOpen ~0.03, head ~3.3 deg;
-    # the worst single shape (mouthSmile) ~0.11-0.13: over the issue's 0.1 per shape (bench/headset.py, README)
+    # measured on this clip's first 120 frames: kept 100%, mouth/jaw median ~0.007, jawOpen ~0.001, head ~2.2 deg;
+    # the worst single shape (mouthSmileLeft: her strong smile reads weaker) ~0.16, over the issue's 0.1 per
+    # shape here (0.11 over 200 frames; MediaPipe's own 0.17: bench/headset.py, README)
     assert f["kept"] >= 0.95, f
     assert f["mouth_all"] <= 0.1 and f["jaw_open"] <= 0.1, f
     assert f["mouth_worst"] <= 0.2, f
@@ -143,20 +144,20 @@ def test_without_eyes_drops_every_form_of_an_eye_parameter():
 def test_the_lower_face_model_beats_mediapipe_under_the_headset_on_a_second_person():
     """single_face.mp4 (another person, another camera): MediaPipe's own mouth shapes under the
     simulated headset drift (mouthLowerDownRight ~0.20 off on median); the lower-face model's worst
-    shape is ~0.13 off (still over the issue's 0.1)."""
+    shape is ~0.08 off, within the issue's 0.1."""
     bench = _bench()
     frames, fps = bench.decode(FACE / "single_face.mp4", 72)
     covered = [bench.cover(f, lm) for f, lm in zip(frames, bench.reference_landmarks(frames, fps))]
     ref = bench.run(frames, fps, "off")
     model = bench.figures(ref, bench.run(covered, fps, "on"))
     mediapipe = bench.figures(ref, bench.run(covered, fps, "on", lower_face=False))
-    assert model["kept"] >= 0.95 and model["mouth_worst"] <= 0.15, model
+    assert model["kept"] >= 0.95 and model["mouth_worst"] <= 0.1, model
     assert model["mouth_worst"] < mediapipe["mouth_worst"] - 0.05, (model, mediapipe)
 
 
 def test_headset_mode_takes_the_mouth_from_the_lower_face_model(clip):
     """While covered, the tracker's jaw/mouth/cheek shapes are the model's reading of the landmarks
-    and nothing else changes; an uncovered face in auto mode keeps MediaPipe's."""
+    and of MediaPipe's own shapes, and nothing else changes; an uncovered face in auto mode keeps MediaPipe's."""
     from bridge.tracking.combined import Trackers
     _, frames, covered, _, _ = clip
     model = LowerFace()
@@ -168,7 +169,7 @@ def test_headset_mode_takes_the_mouth_from_the_lower_face_model(clip):
             for i, rgb in enumerate(images[:8]):
                 got, mp = trackers.process(rgb, i * 40).face, plain.process(rgb, i * 40).face
                 h, w = rgb.shape[:2]
-                want = model(got.landmarks, w, h) if replaced else mp.blendshapes[SHAPES]
+                want = model(got.landmarks, mp.blendshapes, w, h) if replaced else mp.blendshapes[SHAPES]
                 np.testing.assert_allclose(got.blendshapes[SHAPES], want, atol=1e-6)
                 others = np.setdiff1d(np.arange(52), SHAPES)
                 np.testing.assert_allclose(got.blendshapes[others], mp.blendshapes[others], atol=1e-6)
@@ -198,16 +199,19 @@ def test_lower_face_features_ignore_head_pose_distance_and_the_upper_face(clip):
     assert len(m.keep) >= 100 and not np.isin(m.keep, [33, 133, 159, 145, 362, 263, 386, 374, 70, 300]).any()
 
 
-def test_lower_face_model_is_cheap_and_in_range(clip):
-    """Under 1 ms a frame on one thread (median), values 0..1, and a carded, checked file."""
-    _, frames, covered, fps, _ = clip
-    lms = [lm for lm in _bench().reference_landmarks(covered[:40], fps) if lm is not None]
+def test_lower_face_model_gives_every_shape_in_range(clip):
+    """Values 0..1 for every covered frame of the clip, from a carded, checked file (its cost per frame
+    is measured by models/build_lower_face.py into the card, not asserted here)."""
+    from bridge.tracking.combined import Trackers
+    _, frames, covered, _, _ = clip
     m = LowerFace()
+    trackers = Trackers(from_tables({"face": {"headset": "on"}}), still_images=False)
+    trackers.lower_face = None
     h, w = frames[0].shape[:2]
-    times = []
-    for lm in lms:
-        t0 = time.perf_counter()
-        v = m(lm, w, h)
-        times.append(time.perf_counter() - t0)
-        assert v.shape == (len(SHAPES),) and v.min() >= 0.0 and v.max() <= 1.0
-    assert np.median(times) < 1e-3, np.median(times)
+    try:
+        seen = [trackers.process(rgb, i * 40).face for i, rgb in enumerate(covered[:40])]
+    finally:
+        trackers.close()
+    values = np.array([m(o.landmarks, o.blendshapes, w, h) for o in seen if o is not None])
+    assert len(values) >= 38 and values.shape[1] == len(SHAPES)
+    assert values.min() >= 0.0 and values.max() <= 1.0 and values.max() > 0.3  # a smile reads, not all zeros

@@ -121,7 +121,8 @@ class Trackers:
                     obs.face.upper_covered = covered
                     if covered and self.lower_face is not None:  # MediaPipe's own are dragged by the covered eyes
                         h, w = rgb.shape[:2]
-                        obs.face.blendshapes[LOWER_FACE_SHAPES] = self.lower_face(obs.face.landmarks, w, h)
+                        f = obs.face
+                        f.blendshapes[LOWER_FACE_SHAPES] = self.lower_face(f.landmarks, f.blendshapes, w, h)
         if fp is not None:
             obs.pose, obs.timings_ms["pose"] = fp.result()
             self._last_pose = obs.pose
