@@ -1,9 +1,9 @@
 """Build models/lower_face_mlp.onnx: the mouth, jaw and cheek shapes from the lower face's landmarks
 and MediaPipe's own covered readings, for headset mode (bridge/tracking/lower_face.py says why).
 
-    python models/build_lower_face.py [--workers 2] [--train 14000] [--val 1200]
+    python models/build_lower_face.py [--workers 2] [--train 28709] [--val 1200] [--all-choices]
 
-1. extract (cached in build/lower_face_video30/<split>_<first face>.npz, about 3 CPU-minutes per 1000 faces on an idle
+1. extract (cached in build/lower_face_video30/<split>_<first face>_<faces>.npz, about 2 CPU-minutes per 1000 faces on an idle
    machine): every FER2013 face, prepared as bridge.classify.expression.fer_blendshapes does (padded,
    upscaled), is played as a short video to the face landmarker with headset mode's low
    thresholds: uncovered (the targets: MediaPipe's own blendshapes), then 30 frames under a
@@ -48,7 +48,7 @@ COVERED_FRAMES = (1, 4, 11, 29)  # of 30 covered frames in a row, these are kept
 LANDMARK_SHARE = 1.0  # of the candidate points (choose_points); 0.5 and 0.75 measured worse on PublicTest
 # (hidden units, L2, MLPs averaged, MediaPipe's covered readings as inputs): CHOICES is what the last
 # --all-choices run kept (the mean of the two validation sets' worst shape medians; the card lists every row)
-CHOICES = ((128, 1e-3, 5, True),)
+CHOICES = ((128, 1e-2, 5, True),)
 ALL_CHOICES = ((128, 1e-3, 1, False), (128, 1e-3, 1, True), (128, 1e-3, 5, True), (256, 1e-3, 5, True), (128, 1e-2, 5, True),
                (128, 1e-3, 10, True))
 
@@ -354,7 +354,7 @@ def fit(train: dict, vals: dict[str, dict], choices) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--train", type=int, default=14000, help="use the first N training faces")
+    ap.add_argument("--train", type=int, default=28709, help="use the first N training faces (28709: all)")
     ap.add_argument("--val", type=int, default=1200, help="use the first N PublicTest faces")
     ap.add_argument("--extract-only", action="store_true")
     ap.add_argument("--all-choices", action="store_true", help="fit every choice in ALL_CHOICES, keep the validation's best")
