@@ -20,7 +20,7 @@ from bridge.config import from_tables
 from bridge.mapping import Mapper, load_preset
 from bridge.pipeline import Pipeline
 from bridge.sources import open_source
-from bridge.transports.oscquery import osc_addresses
+from bridge.transports.oscquery import osc_messages
 from conftest import FACE, Oscdump, free_port
 
 P = "/avatar/parameters/"
@@ -184,12 +184,14 @@ def wait_for(cond, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_osc_addresses_of_messages_and_bundles():
+def test_osc_messages_of_messages_and_bundles():
     from bridge.protocols import osc
     m = osc.message("/avatar/change", "s", "avtr_x")
-    assert osc_addresses(m) == ["/avatar/change"]
-    assert osc_addresses(osc.bundle([osc.message("/a", "f", 1.0), osc.bundle([m])])) == ["/a", "/avatar/change"]
-    assert osc_addresses(b"garbage") == []
+    assert osc_messages(m) == [("/avatar/change", "s")]
+    assert osc_messages(osc.bundle([osc.message("/a", "f", 1.0), osc.bundle([m])])) == [("/a", "f"), ("/avatar/change", "s")]
+    assert osc_messages(osc.prefix("/avatar/parameters/UserEyeTracking", "T")) == [("/avatar/parameters/UserEyeTracking", "T")]
+    assert osc_messages(b"garbage") == []
+    assert osc_messages(b"/cut") == [] and osc_messages(b"/cut\x00\x00\x00\x00") == [("/cut", "")]
 
 
 def test_discovers_vrchat_sends_only_the_avatars_parameters_and_follows_avatar_changes():
@@ -314,3 +316,45 @@ def test_a_broken_avatar_tree_keeps_the_fallback_until_avatar_change(caplog):
     address, avatar = got[0]
     assert address == ("127.0.0.1", vrchat_in)  # VRChat's HOST_INFO, not the configured 9000
     assert avatar.id == "avtr_ok" and [(p.address, p.type) for p in avatar.parameters] == [(P + "v2/JawOpen", "f")]
+
+
+def test_reads_vrchats_tracking_status_and_warns_about_a_face_tracking_avatar_without_our_parameters(caplog):
+    """VRChat sends its status outputs (creators.vrchat.com/avatars/face-tracking/osc) to an app whose
+    OSCQuery tree lists them; python-osc plays VRChat sending them, as OSC bools, to our port."""
+    from bridge.transports.udp import UdpSender
+    from bridge.vrchat_parameters import VrchatParameters
+    vrchat_in = free_port()
+    stand_in = VrchatStandIn(vrchat_in, "avtr_native_ft", [("VRCEmote", "i"), ("EyeTrackingActive", "T")])
+    settings = from_tables({"vrchat": {"enabled": True, "port": vrchat_in}}).vrchat
+    caplog.set_level(logging.INFO, logger="avatar_bridge.vrchat")
+    params = VrchatParameters(Mapper(load_preset("vrchat_unified")).names, settings,
+                              UdpSender("127.0.0.1", vrchat_in, "VRChat OSC"))
+    try:
+        app_port = stand_in.app_osc_port()
+        base = f"http://127.0.0.1:{params.discovery.http_port}"
+        for address in ("/avatar/parameters/UserEyeTracking", "/avatar/parameters/UserFaceTracking",
+                        "/avatar/avatarfullfacetracking"):
+            node = json.loads(urlopen(base + address, timeout=2).read())
+            assert node["FULL_PATH"] == address and node["TYPE"] == "T", node
+        wait_for(lambda: params.plan.avatar is not None, timeout=30)
+        vrchat = SimpleUDPClient("127.0.0.1", app_port)
+        vrchat.send_message("/avatar/parameters/UserEyeTracking", True)
+        vrchat.send_message("/avatar/parameters/UserFaceTracking", False)
+        vrchat.send_message("/avatar/avatarfullfacetracking", True)
+        vrchat.send_message("/avatar/parameters/UserEyeTracking", 1.0)  # not a bool: ignored
+        wait_for(lambda: params.status.full_face is not None, timeout=10)
+        wait_for(lambda: any("face will not move" in r.message for r in caplog.records), timeout=10)
+        assert (params.status.eye, params.status.face, params.status.full_face) == (True, False, True)
+        vrchat.send_message("/avatar/parameters/UserEyeTracking", False)
+        wait_for(lambda: params.status.eye is False, timeout=10)
+        vrchat.send_message("/avatar/avatarfullfacetracking", True)  # again: no second warning
+        stand_in.change_avatar(app_port, "avtr_vrcft", [("v2/JawOpen", "f")])  # our parameters: no warning
+        wait_for(lambda: params.plan.avatar.id == "avtr_vrcft", timeout=30)
+    finally:
+        params.close()
+        stand_in.close()
+    said = [r.message for r in caplog.records]
+    assert sum("face will not move" in m for m in said) == 1, said
+    assert "avtr_native_ft" in next(m for m in said if "face will not move" in m)
+    assert any("eye tracking data (e.g. a headset's) is available" in m for m in said)
+    assert any("no eye tracking data" in m for m in said)

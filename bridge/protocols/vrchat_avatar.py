@@ -36,6 +36,10 @@ import numpy as np
 from . import osc
 
 PARAMETERS = "/avatar/parameters/"
+# VRChat's read-only tracking status outputs (creators.vrchat.com/avatars/face-tracking/osc), one OSC
+# bool each; VRChat sends them to an OSCQuery app whose tree lists them. Sending to them does nothing.
+STATUS_OUTPUTS = {"/avatar/parameters/UserEyeTracking": "eye", "/avatar/parameters/UserFaceTracking": "face",
+                  "/avatar/avatarfullfacetracking": "full_face"}
 STATUS_EYE = "EyeTrackingActive"
 STATUS_FACE = ("ExpressionTrackingActive", "LipTrackingActive")
 
@@ -86,6 +90,15 @@ class AvatarParameter:
 class Avatar:
     id: str
     parameters: tuple[AvatarParameter, ...]
+
+
+@dataclass(frozen=True)
+class TrackingStatus:
+    """What VRChat last reported on its status outputs; None until it has."""
+
+    eye: bool | None = None  # eye tracking data is available for the user (automatic eye movement is not)
+    face: bool | None = None  # face tracking is allowed and a face tracking source is active
+    full_face: bool | None = None  # the avatar uses Face Tracking with Use All Tracking Keys
 
 
 def parse_avatar(node: object) -> Avatar:

@@ -11,9 +11,12 @@ github.com/vrchat-community/osc/wiki/OSCQuery):
   messages they list to their OSC port. So we advertise `AvatarBridge-XXXXXX` on `_oscjson._tcp`
   (a tiny HTTP server: a tree with `/avatar/change`, and HOST_INFO naming our UDP port) and on
   `_osc._udp`, listen on that UDP port, and read the avatar again whenever `/avatar/change` arrives.
+  The tree also lists VRChat's tracking status outputs (vrchat_avatar.STATUS_OUTPUTS), so VRChat
+  tells us whether the user has eye or face tracking and whether the avatar uses its Face Tracking.
 
 `AvatarDiscovery` calls `on_avatar(osc_address, avatar)` from its own thread each time it has read
-an avatar; until then (or if nothing answers) the caller keeps its fallback.
+an avatar, and `on_status(key, value)` for each status bool that arrives; until then (or if nothing
+answers) the caller keeps its fallback.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..protocols.vrchat_avatar import Avatar, parse_avatar
+from ..protocols.vrchat_avatar import STATUS_OUTPUTS, Avatar, parse_avatar
 
 log = logging.getLogger("avatar_bridge.oscquery")
 
@@ -41,25 +44,42 @@ HTTP_TIMEOUT_S = 2.0
 WAIT_S = 3.0  # no VRChat by then: say so once (and keep listening)
 
 
-def osc_addresses(packet: bytes) -> list[str]:
-    """The address of each OSC message in a datagram (a message or a bundle, nested or not)."""
+def osc_messages(packet: bytes) -> list[tuple[str, str]]:
+    """(address, type tags) of each OSC message in a datagram (a message or a bundle, nested or not);
+    enough for `/avatar/change` and for bools, whose value is their type tag (T or F)."""
     if packet.startswith(b"#bundle\x00"):
         out, i = [], 16
         while i + 4 <= len(packet):
             (n,) = struct.unpack_from(">i", packet, i)
-            out += osc_addresses(packet[i + 4:i + 4 + n])
+            out += osc_messages(packet[i + 4:i + 4 + n])
             i += 4 + max(n, 0)
         return out
     end = packet.find(b"\x00")
-    return [packet[:end].decode("utf-8", "replace")] if packet.startswith(b"/") and end > 0 else []
+    if not packet.startswith(b"/") or end <= 0:
+        return []
+    tags_at = (end + 4) & ~3
+    tags_end = packet.find(b"\x00", tags_at)
+    tags = packet[tags_at:tags_end].decode("ascii", "replace") if tags_end > tags_at else ""
+    return [(packet[:end].decode("utf-8", "replace"), tags.removeprefix(","))]
+
+
+def _add_node(root: dict, address: str, node: dict) -> None:
+    parent = root
+    *dirs, leaf = [p for p in address.split("/") if p]
+    for i, d in enumerate(dirs):
+        parent = parent["CONTENTS"].setdefault(d, {"FULL_PATH": "/" + "/".join(dirs[:i + 1]), "ACCESS": 0,
+                                                   "CONTENTS": {}})
+    parent["CONTENTS"][leaf] = {"FULL_PATH": address, **node}
 
 
 def our_tree(name: str, osc_port: int) -> tuple[dict, dict]:
-    """(our OSCQuery root node, our HOST_INFO): we accept `/avatar/change` (a string) over UDP."""
-    change = {"FULL_PATH": AVATAR_CHANGE, "ACCESS": 2, "TYPE": "s",
-              "DESCRIPTION": "the avatar id; we then read the avatar's parameters again"}
-    root = {"FULL_PATH": "/", "ACCESS": 0, "DESCRIPTION": "avatar-bridge",
-            "CONTENTS": {"avatar": {"FULL_PATH": "/avatar", "ACCESS": 0, "CONTENTS": {"change": change}}}}
+    """(our OSCQuery root node, our HOST_INFO): we accept `/avatar/change` (a string) and VRChat's
+    tracking status bools over UDP."""
+    root = {"FULL_PATH": "/", "ACCESS": 0, "DESCRIPTION": "avatar-bridge", "CONTENTS": {}}
+    _add_node(root, AVATAR_CHANGE, {"ACCESS": 2, "TYPE": "s",
+                                    "DESCRIPTION": "the avatar id; we then read the avatar's parameters again"})
+    for address in STATUS_OUTPUTS:
+        _add_node(root, address, {"ACCESS": 2, "TYPE": "T", "DESCRIPTION": "VRChat's tracking status"})
     host_info = {"NAME": name, "OSC_IP": "127.0.0.1", "OSC_PORT": osc_port, "OSC_TRANSPORT": "UDP",
                  "EXTENSIONS": {"ACCESS": True, "VALUE": False, "TYPE": True, "DESCRIPTION": True}}
     return root, host_info
@@ -103,8 +123,10 @@ class AvatarDiscovery:
     """Finds VRChat, reads its avatar, follows `/avatar/change`. `fallback_address` is where VRChat
     listens if its HOST_INFO does not say. Binding our sockets may raise OSError."""
 
-    def __init__(self, on_avatar: Callable[[tuple[str, int], Avatar], None], fallback_address: tuple[str, int]):
+    def __init__(self, on_avatar: Callable[[tuple[str, int], Avatar], None], fallback_address: tuple[str, int],
+                 on_status: Callable[[str, bool], None] = lambda key, value: None):
         self.on_avatar = on_avatar
+        self.on_status = on_status
         self.fallback_address = fallback_address
         self.name = f"AvatarBridge-{secrets.token_hex(3).upper()}"
         self._events: queue.Queue = queue.Queue()
@@ -137,8 +159,11 @@ class AvatarDiscovery:
                 continue
             except OSError:
                 return
-            if AVATAR_CHANGE in osc_addresses(packet):
-                self._events.put("change")
+            for address, tags in osc_messages(packet):
+                if address == AVATAR_CHANGE:
+                    self._events.put("change")
+                elif address in STATUS_OUTPUTS and tags in ("T", "F"):
+                    self.on_status(STATUS_OUTPUTS[address], tags == "T")
 
     def _on_service(self, zeroconf, service_type: str, name: str, state_change) -> None:
         if name.startswith(VRCHAT_PREFIX) and state_change.name in ("Added", "Updated"):
