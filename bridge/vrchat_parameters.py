@@ -68,8 +68,9 @@ class VrchatParameters:
         if getattr(self.status, key) == value:
             return
         self.status = dataclasses.replace(self.status, **{key: value})
-        said = {"eye": "eye tracking data (e.g. a headset's) is available" if value else "no eye tracking data",
-                "face": "a face tracking source is active" if value else "no face tracking source is active",
+        said = {"eye": "eye tracking data is available (UserEyeTracking: the headset's or our /tracking/eye)"
+                       if value else "no eye tracking data (UserEyeTracking)",
+                "face": f"a face tracking source is {'' if value else 'not '}active (UserFaceTracking)",
                 "full_face": f"the avatar {'uses' if value else 'does not use'} Face Tracking with Use All Tracking Keys"}
         log.info("VRChat reports: %s", said[key])
         self._check_face()
