@@ -19,7 +19,12 @@ compared with the reference run, frame by frame:
 The lower-face model (bridge/tracking/lower_face.py) was fitted on FER2013 Training faces only and
 chosen on FER2013 PublicTest and the HaGRID photos, so every clip here is held out. A drawn box is not a headset: real headset footage is still to be
 checked (docs say so).
-Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes]   (default: every real face clip)
+`--detector` measures what `[face] headset = "auto"` reads instead: the share of frames it calls
+covered, uncovered and under headsets of several looks (plain dark, white, blue and tan fronts, and
+fronts with lenses, a seam, a shading gradient and a webcam's noise, which give a real headset's
+front fine detail), and the share of the HaGRID photos' bare faces (many people, rooms and cameras)
+it calls covered.
+Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes] [--detector]   (default: every real face clip)
 """
 from __future__ import annotations
 
@@ -71,6 +76,59 @@ def cover(rgb: np.ndarray, landmarks: np.ndarray | None, grow: float = GROW, sha
         hull = cv2.convexHull((landmarks[list(UPPER_FACE), :2] * [w, h]).astype(np.float32))[:, 0]
         centre = hull.mean(0)
         cv2.fillPoly(out, [(centre + (hull - centre) * grow).astype(np.int32)], shade)
+    return out
+
+
+def worn_front(rgb: np.ndarray, landmarks: np.ndarray | None, shade: int, noise: float = 3.0, seed: int = 0) -> np.ndarray:
+    """`cover`, with a front that looks worn and filmed: a top-to-bottom shading gradient, a webcam's
+    noise (`noise` grey levels), two dark tracking-camera lenses below the eyes and a seam above them."""
+    if landmarks is None:
+        return rgb.copy()
+    h, w = rgb.shape[:2]
+    key = (255, 0, 255)
+    out = cover(rgb, landmarks, GROW, key)
+    mask = np.all(out == key, axis=2) & ~np.all(rgb == key, axis=2)
+    grey = shade + np.random.default_rng(seed).normal(0, noise, (h, w)) + np.linspace(-20, 20, h)[:, None]
+    front = np.repeat(np.clip(grey, 0, 255)[..., None], 3, 2).astype(np.uint8)
+    eyes = landmarks[[33, 263], :2] * [w, h]
+    span = float(np.linalg.norm(eyes[1] - eyes[0]))
+    for x, y in eyes:
+        cv2.circle(front, (int(x), int(y + 0.25 * span)), max(2, int(0.06 * span)), (15, 15, 15), -1)
+    (cx, cy) = eyes.mean(0)
+    cv2.line(front, (int(cx - span), int(cy - 0.35 * span)), (int(cx + span), int(cy - 0.35 * span)),
+             (max(shade - 40, 0),) * 3, max(1, int(0.02 * span)))
+    out[mask] = front[mask]
+    return out
+
+
+LOOKS = {"dark": lambda f, lm: cover(f, lm), "white": lambda f, lm: cover(f, lm, GROW, (225, 225, 225)),
+         "blue": lambda f, lm: cover(f, lm, GROW, (40, 60, 160)), "tan": lambda f, lm: cover(f, lm, GROW, (190, 150, 120)),
+         "dark, worn": lambda f, lm: worn_front(f, lm, 40), "grey, worn": lambda f, lm: worn_front(f, lm, 128),
+         "white, worn": lambda f, lm: worn_front(f, lm, 210), "white, noisier": lambda f, lm: worn_front(f, lm, 210, 8.0)}
+
+
+def detector_reads(frames: list[np.ndarray], landmarks: list) -> dict[str, float]:
+    """Share of frames `[face] headset = "auto"`'s per-frame test calls covered: bare, then under each of LOOKS."""
+    from bridge.tracking.headset import HeadsetSettings, upper_face_cues
+    s = HeadsetSettings()
+    pairs = [(f, lm) for f, lm in zip(frames, landmarks) if lm is not None]
+
+    def covered(rgb, lm):
+        detail, skin = upper_face_cues(rgb, lm)
+        return detail < s.texture_ratio or skin < s.skin_share
+    return {look: float(np.mean([covered(f if look == "bare" else LOOKS[look](f, lm), lm) for f, lm in pairs]))
+            for look in ("bare", *LOOKS)}
+
+
+def photo_faces() -> list[tuple[np.ndarray, np.ndarray]]:
+    """(RGB, landmarks) of each HaGRID photo of the fixtures with a face found."""
+    from bridge.tracking.face import FaceTracker
+    out = []
+    with FaceTracker(still_images=True) as tracker:
+        for path in sorted((FACE.parent / "gesture").glob("*/*.jpg")):
+            rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            if (o := tracker.process(rgb, 0)) is not None:
+                out.append((rgb, o.landmarks))
     return out
 
 
@@ -132,9 +190,22 @@ def main() -> None:
     ap.add_argument("videos", nargs="*", type=Path, default=REAL_FACE_CLIPS)
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--shapes", action="store_true", help="print every jaw/mouth/cheek shape's median too")
+    ap.add_argument("--detector", action="store_true", help="measure auto's headset test over headset looks instead")
     args = ap.parse_args()
     if missing := [str(v) for v in args.videos if not v.is_file()]:
         sys.exit(f"bench/headset.py: no such video: {', '.join(missing)} (set AVATAR_BRIDGE_FIXTURES to the fixtures)")
+    if args.detector:
+        print("share of frames auto calls covered: " + " | ".join(("bare", *LOOKS)))
+        for video in args.videos:
+            frames, fps = decode(video, args.frames)
+            reads = detector_reads(frames, reference_landmarks(frames, fps))
+            print(f"{video.name:24} " + " | ".join(f"{v * 100:.0f}%" for v in reads.values()), flush=True)
+        photos = photo_faces()
+        from bridge.tracking.headset import HeadsetSettings, upper_face_cues
+        s = HeadsetSettings()
+        wrong = sum(d < s.texture_ratio or k < s.skin_share for d, k in (upper_face_cues(f, lm) for f, lm in photos))
+        print(f"HaGRID photos: {wrong} of {len(photos)} bare faces called covered")
+        return
     for video in args.videos:
         found, results = measure(video, args.frames)
         print(f"{video.name}: first {args.frames} frames, reference found {found}")

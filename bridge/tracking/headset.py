@@ -10,9 +10,14 @@ per frame, whether the upper face is covered; while it is, the mouth, jaw and ch
 from the lower-face landmarks alone (lower_face.py), and the face solver holds the eye and brow
 shapes neutral and marks the eyes not tracked.
 
-Whether the upper face is covered ("auto") is read from the image: a headset's front is smooth
-next to eyes, lashes and brows, so the band over the eyes and brows has much less fine detail
-(mean absolute Laplacian) than the lower face. It takes `frames` frames in a row to change state.
+Whether the upper face is covered ("auto") is read from the image, against the person's own lower
+face so that skin tone, lighting and camera do not matter: the band over the eyes and brows is
+covered while little of it has the colour of the lower face's skin (a headset is plastic, fabric
+or foam: black, white, grey or coloured, but not skin), or while it has much less fine detail
+(mean absolute Laplacian) than the lower face (a smooth front, whatever its colour). Detail alone
+is not enough: lenses, seams and a webcam's noise give a real headset's front detail. A mask over
+the mouth turns the comparison round and reads as a headset too. It takes `frames` frames in a
+row to change state.
 """
 from __future__ import annotations
 
@@ -28,14 +33,24 @@ UPPER_FACE = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 33, 133, 159, 145, 
               380, 373, 127, 356, 234, 454, 111, 117, 118, 119, 340, 346, 347, 348, 6, 168, 197, 9, 151, 108, 337)
 # The lower face a headset leaves in view: around the mouth, the chin and the lower cheeks.
 LOWER_FACE = (61, 291, 0, 17, 37, 267, 84, 314, 152, 148, 377, 176, 400, 205, 425, 207, 427, 2, 164)
+# The lips' outer contour: left out of the lower face's skin colour.
+LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 _SIDE = 96  # pixels: the face is measured at this size
+_CHROMA = 12  # YCrCb units: bare skin above the nose is within 1-3 of the lower face's; a white headset on pale skin 15
 
 
 @dataclass(frozen=True, slots=True)
 class HeadsetSettings:
     min_confidence: float = 0.1  # the face landmarker's detection, presence and tracking thresholds
     texture_ratio: float = 0.35  # auto: covered while the upper band's detail is below this share of the lower face's
+    skin_share: float = 0.35  # auto: covered while less of the upper band than this has the lower face's skin colour
     frames: int = 5  # auto: frames in a row before the state changes
+
+
+def _hull(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(pts.astype(np.int32)), 1)
+    return mask.astype(bool)
 
 
 def _detail(gray: np.ndarray, pts: np.ndarray) -> float:
@@ -44,28 +59,43 @@ def _detail(gray: np.ndarray, pts: np.ndarray) -> float:
     x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int) + 2, gray.shape[1::-1])
     if x1 - x0 < 4 or y1 - y0 < 4:
         return 0.0
-    crop = gray[y0:y1, x0:x1]
-    mask = np.zeros(crop.shape, np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull((pts - [x0, y0]).astype(np.int32)), 1)
-    lap = np.abs(cv2.Laplacian(crop, cv2.CV_32F))
+    mask = _hull((y1 - y0, x1 - x0), pts - [x0, y0])
     n = int(mask.sum())
-    return float((lap * mask).sum() / n) if n else 0.0
+    return float(np.abs(cv2.Laplacian(gray[y0:y1, x0:x1], cv2.CV_32F))[mask].sum() / n) if n else 0.0
 
 
-def upper_face_detail_ratio(rgb: np.ndarray, landmarks: np.ndarray) -> float:
-    """Fine detail in the band over the eyes and brows relative to the lower face's (about 1 for an
-    uncovered face, near 0 under a smooth headset)."""
+def _skin_share(ycc: np.ndarray, xy: np.ndarray) -> float:
+    """Share of the upper band's pixels within a tolerance of the lower face's median skin colour
+    (YCrCb: chroma within _CHROMA, brightness within 0.4-2.2 times, for light falling unevenly)."""
+    shape = ycc.shape[:2]
+    skin = ycc[_hull(shape, xy[list(LOWER_FACE)]) & ~_hull(shape, xy[list(LIPS)])]
+    upper = ycc[_hull(shape, xy[list(UPPER_FACE)])]
+    if len(skin) < 10 or len(upper) < 10:
+        return 1.0
+    y, cr, cb = np.median(skin, axis=0)
+    near = ((np.abs(upper[:, 1] - cr) < _CHROMA) & (np.abs(upper[:, 2] - cb) < _CHROMA)
+            & (upper[:, 0] >= 0.4 * y) & (upper[:, 0] <= 2.2 * y + 10))
+    return float(near.mean())
+
+
+def upper_face_cues(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
+    """(detail ratio, skin share) of the band over the eyes and brows, against the lower face: the
+    band's fine detail relative to the lower face's (about 1 for an uncovered face, near 0 under a
+    smooth headset), and the share of it that has the lower face's skin colour (0.8-0.95 for an
+    uncovered face, near 0 under a headset)."""
     h, w = rgb.shape[:2]
     xy = landmarks[:, :2] * [w, h]
     x0, y0 = np.clip(np.floor(xy.min(0)).astype(int) - 2, 0, [w, h])
     x1, y1 = np.clip(np.ceil(xy.max(0)).astype(int) + 3, 0, [w, h])
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return 1.0
-    # the face only, at a fixed size: cheap, and the same detail measure for near and far faces
-    gray = cv2.cvtColor(cv2.resize(rgb[y0:y1, x0:x1], (_SIDE, _SIDE), interpolation=cv2.INTER_LINEAR), cv2.COLOR_RGB2GRAY)
+        return 1.0, 1.0
+    # the face only, at a fixed size: cheap, and the same measures for near and far faces
+    face = cv2.resize(rgb[y0:y1, x0:x1], (_SIDE, _SIDE), interpolation=cv2.INTER_LINEAR)
+    gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
     xy = (xy - [x0, y0]) * [_SIDE / (x1 - x0), _SIDE / (y1 - y0)]
     lower = _detail(gray, xy[list(LOWER_FACE)])
-    return _detail(gray, xy[list(UPPER_FACE)]) / lower if lower > 0 else 1.0
+    detail = _detail(gray, xy[list(UPPER_FACE)]) / lower if lower > 0 else 1.0
+    return detail, _skin_share(cv2.cvtColor(face, cv2.COLOR_RGB2YCrCb).astype(np.float32), xy)
 
 
 class HeadsetDetector:
@@ -82,7 +112,8 @@ class HeadsetDetector:
     def update(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> bool:
         if self.mode != "auto" or landmarks is None:
             return self.covered
-        now = upper_face_detail_ratio(rgb, landmarks) < self.s.texture_ratio
+        detail, skin = upper_face_cues(rgb, landmarks)
+        now = detail < self.s.texture_ratio or skin < self.s.skin_share
         self._streak = self._streak + 1 if now != self.covered else 0
         if self._streak >= self.s.frames:
             self.covered, self._streak = now, 0
