@@ -24,7 +24,8 @@ covered, uncovered and under headsets of several looks (plain dark, white, blue 
 fronts with lenses, a seam, a shading gradient and a webcam's noise, which give a real headset's
 front fine detail), and the share of the HaGRID photos' bare faces (many people, rooms and cameras)
 it calls covered.
-Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes] [--detector]   (default: every real face clip)
+`--look` draws the headset with one of those looks instead of the plain dark box.
+Usage: python bench/headset.py [VIDEO ...] [--frames N] [--shapes] [--detector] [--look NAME]   (default: every real face clip)
 """
 from __future__ import annotations
 
@@ -79,14 +80,15 @@ def cover(rgb: np.ndarray, landmarks: np.ndarray | None, grow: float = GROW, sha
     return out
 
 
-def worn_front(rgb: np.ndarray, landmarks: np.ndarray | None, shade: int, noise: float = 3.0, seed: int = 0) -> np.ndarray:
+def worn_front(rgb: np.ndarray, landmarks: np.ndarray | None, shade: int, noise: float = 3.0, seed: int = 0,
+               grow: float = GROW) -> np.ndarray:
     """`cover`, with a front that looks worn and filmed: a top-to-bottom shading gradient, a webcam's
     noise (`noise` grey levels), two dark tracking-camera lenses below the eyes and a seam above them."""
     if landmarks is None:
         return rgb.copy()
     h, w = rgb.shape[:2]
     key = (255, 0, 255)
-    out = cover(rgb, landmarks, GROW, key)
+    out = cover(rgb, landmarks, grow, key)
     mask = np.all(out == key, axis=2) & ~np.all(rgb == key, axis=2)
     grey = shade + np.random.default_rng(seed).normal(0, noise, (h, w)) + np.linspace(-20, 20, h)[:, None]
     front = np.repeat(np.clip(grey, 0, 255)[..., None], 3, 2).astype(np.uint8)
@@ -105,6 +107,18 @@ LOOKS = {"dark": lambda f, lm: cover(f, lm), "white": lambda f, lm: cover(f, lm,
          "blue": lambda f, lm: cover(f, lm, GROW, (40, 60, 160)), "tan": lambda f, lm: cover(f, lm, GROW, (190, 150, 120)),
          "dark, worn": lambda f, lm: worn_front(f, lm, 40), "grey, worn": lambda f, lm: worn_front(f, lm, 128),
          "white, worn": lambda f, lm: worn_front(f, lm, 210), "white, noisier": lambda f, lm: worn_front(f, lm, 210, 8.0)}
+
+
+def random_look(rng: np.random.Generator):
+    """A headset drawn at random for training (models/build_lower_face.py): its size, and a plain dark,
+    light or coloured front or a worn one of any shade; returns the function that draws it."""
+    grow, kind, seed = float(rng.uniform(1.05, 1.45)), int(rng.integers(4)), int(rng.integers(1 << 31))
+    if kind == 3:
+        shade, noise = int(rng.integers(20, 231)), float(rng.uniform(1, 8))
+        return lambda f, lm: worn_front(f, lm, shade, noise, seed, grow)
+    colour = [(int(rng.integers(5, 90)),) * 3, (int(rng.integers(150, 236)),) * 3,
+              tuple(int(c) for c in rng.integers(20, 231, 3))][kind]
+    return lambda f, lm: cover(f, lm, grow, colour)
 
 
 def detector_reads(frames: list[np.ndarray], landmarks: list) -> dict[str, float]:
@@ -177,10 +191,10 @@ def reference_landmarks(frames: list[np.ndarray], fps: float) -> list[np.ndarray
         trackers.close()
 
 
-def measure(video: Path, n: int, modes=tuple(MODES)) -> tuple[int, dict[str, dict[str, float]]]:
-    """(frames the reference run found, {row of MODES: figures on the covered frames})."""
+def measure(video: Path, n: int, modes=tuple(MODES), look: str = "dark") -> tuple[int, dict[str, dict[str, float]]]:
+    """(frames the reference run found, {row of MODES: figures on the frames covered by LOOKS[look]})."""
     frames, fps = decode(video, n)
-    covered = [cover(f, lm) for f, lm in zip(frames, reference_landmarks(frames, fps))]
+    covered = [LOOKS[look](f, lm) for f, lm in zip(frames, reference_landmarks(frames, fps))]
     ref = run(frames, fps, "off")
     return sum(r.found for r in ref), {m: figures(ref, run(covered, fps, *MODES[m])) for m in modes}
 
@@ -191,6 +205,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--shapes", action="store_true", help="print every jaw/mouth/cheek shape's median too")
     ap.add_argument("--detector", action="store_true", help="measure auto's headset test over headset looks instead")
+    ap.add_argument("--look", choices=list(LOOKS), default="dark", help="the simulated headset's look")
     args = ap.parse_args()
     if missing := [str(v) for v in args.videos if not v.is_file()]:
         sys.exit(f"bench/headset.py: no such video: {', '.join(missing)} (set AVATAR_BRIDGE_FIXTURES to the fixtures)")
@@ -207,8 +222,8 @@ def main() -> None:
         print(f"HaGRID photos: {wrong} of {len(photos)} bare faces called covered")
         return
     for video in args.videos:
-        found, results = measure(video, args.frames)
-        print(f"{video.name}: first {args.frames} frames, reference found {found}")
+        found, results = measure(video, args.frames, look=args.look)
+        print(f"{video.name}: first {args.frames} frames, reference found {found}, headset look: {args.look}")
         print(f"{'headset':8} {'kept':>7} {'mouth/jaw median':>17} {'jawOpen':>8} {'worst shape median':>30} "
               f"{'head deg':>9} {'eyes held':>10}")
         for mode, f in results.items():
