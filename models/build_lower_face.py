@@ -3,12 +3,13 @@ and MediaPipe's own covered readings, for headset mode (bridge/tracking/lower_fa
 
     python models/build_lower_face.py [--workers 2] [--train 28709] [--val 1200] [--all-choices]
 
-1. extract (cached in build/lower_face_video30/<split>_<first face>_<faces>.npz, about 2 CPU-minutes per 1000 faces on an idle
+1. extract (cached in build/lower_face_looks30/<split>_<first face>_<faces>.npz, about 2 CPU-minutes per 1000 faces on an idle
    machine): every FER2013 face, prepared as bridge.classify.expression.fer_blendshapes does (padded,
    upscaled), is played as a short video to the face landmarker with headset mode's low
    thresholds: uncovered (the targets: MediaPipe's own blendshapes), then 30 frames under a
-   simulated headset (bench/headset.py's occluder drawn from the uncovered landmarks, its size and shade
-   drawn at random per face), tracked from there as a webcam run is (the inputs: the landmarks and
+   simulated headset (bench/headset.py's occluder drawn from the uncovered landmarks, its size and look
+   drawn at random per face by bench/headset.py's random_look: a plain dark, light or coloured front, or
+   a worn one with lenses, a seam, shading and camera noise), tracked from there as a webcam run is (the inputs: the landmarks and
    blendshapes MediaPipe gives with the eyes hidden, on COVERED_FRAMES: it keeps moving the mouth
    points for 10-20 frames, and a worn headset is on every frame). The HaGRID photos of the
    fixtures (real cameras, other people) go through the same steps as a second validation set.
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 FIXTURES = Path(os.environ.get("AVATAR_BRIDGE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
-CACHE = ROOT / "build" / "lower_face_video30"
+CACHE = ROOT / "build" / "lower_face_looks30"
 HERE = Path(__file__).resolve().parent
 NAME = "lower_face_mlp"
 SEED = 0
@@ -53,11 +54,10 @@ ALL_CHOICES = ((128, 1e-3, 1, False), (128, 1e-3, 1, True), (128, 1e-3, 5, True)
                (128, 1e-3, 10, True))
 
 
-def _empty(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _empty(n: int) -> dict[str, np.ndarray]:
     return {"bare_lm": np.full((n, 478, 3), np.nan, np.float32), "bare_bs": np.zeros((n, 52), np.float32),
             "cov_lm": np.full((n, len(COVERED_FRAMES), 478, 3), np.nan, np.float32),
             "cov_bs": np.zeros((n, len(COVERED_FRAMES), 52), np.float32),
-            "grow": rng.uniform(1.05, 1.45, n).astype(np.float32), "shade": rng.integers(5, 90, n).astype(np.uint8),
             "w": np.zeros(n, np.int32), "h": np.zeros(n, np.int32)}
 
 
@@ -66,12 +66,13 @@ def _play(images, seed: int) -> dict[str, np.ndarray]:
     face is found afresh, not tracked from the previous one), the face uncovered (the targets), then
     30 frames under the headset, tracked from there as in a video (the inputs: COVERED_FRAMES of
     them; each is tracked from the covered one before it, as every frame after the first is in a real run)."""
-    from headset import cover
+    from headset import random_look
 
     from bridge.tracking.face import FaceTracker, FaceTrackerSettings
     from bridge.tracking.headset import HeadsetSettings
     low = HeadsetSettings().min_confidence
-    out = _empty(len(images), np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    out = _empty(len(images))
     ts = 0
     with FaceTracker(FaceTrackerSettings(low, low, low), still_images=False) as tracker:
         def track(rgb):
@@ -85,8 +86,7 @@ def _play(images, seed: int) -> dict[str, np.ndarray]:
             if o is None:
                 continue
             out["bare_lm"][i], out["bare_bs"][i] = o.landmarks, o.blendshapes
-            shade = int(out["shade"][i])
-            covered = cover(rgb, o.landmarks, float(out["grow"][i]), (shade, shade, shade))
+            covered = random_look(rng)(rgb, o.landmarks)
             for k in range(COVERED_FRAMES[-1] + 1):
                 c = track(covered)
                 if c is None:
@@ -310,7 +310,8 @@ def fit(train: dict, vals: dict[str, dict], choices) -> None:
                              "shipped face_landmarker.task (headset mode's thresholds)",
             "inputs": f"landmarks and blendshapes MediaPipe tracks on covered frames {[k + 1 for k in COVERED_FRAMES]} of 30 "
                       "under a simulated headset (bench/headset.py's occluder from the uncovered landmarks, grown 1.05-1.45x, "
-                      "shade 5-89 at random), and the uncovered ones",
+                      "its look drawn by bench/headset.py's random_look: plain dark, light or coloured, or worn with "
+                      "lenses, a seam, shading and noise), and the uncovered ones",
             "targets": "MediaPipe's blendshapes of the same face uncovered (jaw*, mouth*, cheek*)",
             "validation": "the 30th covered frame of FER2013 PublicTest's first faces and of the fixtures' HaGRID photos "
                           "(real cameras, other people): choose the variant (hyperparameters.choices); the video "
