@@ -123,14 +123,9 @@ def random_look(rng: np.random.Generator):
 
 def detector_reads(frames: list[np.ndarray], landmarks: list) -> dict[str, float]:
     """Share of frames `[face] headset = "auto"`'s per-frame test calls covered: bare, then under each of LOOKS."""
-    from bridge.tracking.headset import HeadsetSettings, upper_face_cues
-    s = HeadsetSettings()
+    from bridge.tracking.headset import looks_covered
     pairs = [(f, lm) for f, lm in zip(frames, landmarks) if lm is not None]
-
-    def covered(rgb, lm):
-        detail, skin = upper_face_cues(rgb, lm)
-        return detail < s.texture_ratio or skin < s.skin_share
-    return {look: float(np.mean([covered(f if look == "bare" else LOOKS[look](f, lm), lm) for f, lm in pairs]))
+    return {look: float(np.mean([looks_covered(f if look == "bare" else LOOKS[look](f, lm), lm) for f, lm in pairs]))
             for look in ("bare", *LOOKS)}
 
 
@@ -215,10 +210,9 @@ def main() -> None:
             frames, fps = decode(video, args.frames)
             reads = detector_reads(frames, reference_landmarks(frames, fps))
             print(f"{video.name:24} " + " | ".join(f"{v * 100:.0f}%" for v in reads.values()), flush=True)
+        from bridge.tracking.headset import looks_covered
         photos = photo_faces()
-        from bridge.tracking.headset import HeadsetSettings, upper_face_cues
-        s = HeadsetSettings()
-        wrong = sum(d < s.texture_ratio or k < s.skin_share for d, k in (upper_face_cues(f, lm) for f, lm in photos))
+        wrong = sum(looks_covered(f, lm) for f, lm in photos)
         print(f"HaGRID photos: {wrong} of {len(photos)} bare faces called covered")
         return
     for video in args.videos:

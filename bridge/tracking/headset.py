@@ -98,6 +98,12 @@ def upper_face_cues(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[float, floa
     return detail, _skin_share(cv2.cvtColor(face, cv2.COLOR_RGB2YCrCb).astype(np.float32), xy)
 
 
+def looks_covered(rgb: np.ndarray, landmarks: np.ndarray, s: HeadsetSettings = HeadsetSettings()) -> bool:
+    """One frame's verdict for "auto": little of the band has the lower face's skin colour, or it is smooth."""
+    detail, skin = upper_face_cues(rgb, landmarks)
+    return detail < s.texture_ratio or skin < s.skin_share
+
+
 class HeadsetDetector:
     """`[face] headset`: "on" always covered, "off" never, "auto" from the image with debouncing."""
 
@@ -112,8 +118,7 @@ class HeadsetDetector:
     def update(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> bool:
         if self.mode != "auto" or landmarks is None:
             return self.covered
-        detail, skin = upper_face_cues(rgb, landmarks)
-        now = detail < self.s.texture_ratio or skin < self.s.skin_share
+        now = looks_covered(rgb, landmarks, self.s)
         self._streak = self._streak + 1 if now != self.covered else 0
         if self._streak >= self.s.frames:
             self.covered, self._streak = now, 0
